@@ -1,0 +1,1 @@
+"""On-disk formats shared by ingest, export and the sample generator."""

@@ -1,0 +1,160 @@
+"""Arrow schemas of the canonical tables.
+
+Every stage reads and writes these tables, whatever the source format was, so a
+signal never needs to know whether a segment came from an Action100M parquet, a
+FiftyOne dataset or a JSONL file. docs/data-model.md documents each column.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+#: The five GPT-written annotation fields of an Action100M Tree-of-Captions node,
+#: flattened from ``gpt.summary.{brief,detailed}`` and ``gpt.action.{brief,detailed,actor}``.
+GPT_FIELDS: tuple[str, ...] = (
+    "summary_brief",
+    "summary_detailed",
+    "action_brief",
+    "action_detailed",
+    "actor",
+)
+
+#: Upstream captions the GPT fields were written from (the evidence a segment carries).
+CAPTION_FIELDS: tuple[str, ...] = ("plm_caption", "plm_action", "llama3_caption")
+
+NA = "N/A"
+
+TRANSCRIPT_ENTRY = pa.struct(
+    [
+        pa.field("start", pa.float64()),
+        pa.field("end", pa.float64()),
+        pa.field("text", pa.string()),
+    ]
+)
+
+VIDEOS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("media_path", pa.string()),  # None when the dataset has no media here
+        pa.field("duration", pa.float64()),  # seconds covered by the annotations (the clip)
+        pa.field("full_duration", pa.float64()),  # seconds of the full source video
+        pa.field("fps", pa.float64()),  # None until probed
+        pa.field("title", pa.string()),
+        pa.field("description", pa.string()),
+        pa.field("transcript", pa.list_(TRANSCRIPT_ENTRY)),
+        pa.field("metadata", pa.string()),  # JSON object: everything else the source had
+        pa.field("source", pa.string()),  # "action100m" | "jsonl" | "fiftyone"
+    ]
+)
+
+SEGMENTS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("segment_id", pa.string(), nullable=False),  # Action100M node_id
+        pa.field("parent_id", pa.string()),
+        pa.field("level", pa.int16()),
+        pa.field("start", pa.float64()),
+        pa.field("end", pa.float64()),
+        pa.field("is_leaf", pa.bool_()),
+        pa.field("has_gpt", pa.bool_()),
+        *[pa.field(name, pa.string()) for name in GPT_FIELDS],  # "N/A" becomes None + na_fields
+        pa.field("na_fields", pa.list_(pa.string())),  # which GPT fields said "N/A"
+        *[pa.field(name, pa.string()) for name in CAPTION_FIELDS],
+        pa.field("beyond_clip", pa.bool_()),  # text describes more than the clip holds
+        pa.field("structure_issues", pa.list_(pa.string())),  # kept, become signals
+    ]
+)
+
+OPINIONS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),  # who said it: "simulated-annotator", "qwen3-vl", ...
+        pa.field("kind", pa.string(), nullable=False),  # "description" | "event" | "point"
+        pa.field("text", pa.string()),
+        pa.field("start", pa.float64()),
+        pa.field("end", pa.float64()),
+        pa.field("t", pa.float64()),
+        pa.field("x", pa.float64()),
+        pa.field("y", pa.float64()),
+        pa.field("settings", pa.string()),  # JSON: model, revision, prompt version, frames used
+        pa.field("raw", pa.string()),  # the model's raw output, always kept
+    ]
+)
+
+SIGNALS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("segment_id", pa.string(), nullable=False),
+        pa.field("signal", pa.string(), nullable=False),  # e.g. "semantic.opinion"
+        pa.field("family", pa.string(), nullable=False),  # lexical|semantic|temporal|evidence|consistency
+        pa.field("value", pa.float64()),  # [0, 1], higher = more support; None = no input
+        pa.field("explanation", pa.string()),
+    ]
+)
+
+CONFIDENCE = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("segment_id", pa.string(), nullable=False),
+        pa.field("level", pa.int16()),
+        pa.field("start", pa.float64()),
+        pa.field("end", pa.float64()),
+        pa.field("confidence", pa.float64()),
+        pa.field("tier", pa.string()),  # trusted | uncertain | review
+        pa.field("reasons", pa.list_(pa.string())),
+        pa.field("signals", pa.string()),  # JSON object {signal: value or null}
+    ]
+)
+
+VIDEO_CONFIDENCE = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("confidence", pa.float64()),
+        pa.field("tier", pa.string()),
+        pa.field("n_segments", pa.int32()),
+        pa.field("n_review", pa.int32()),
+        pa.field("reasons", pa.list_(pa.string())),
+    ]
+)
+
+#: One row per (stage, video) that finished, ok or failed; the resume ledger.
+PROGRESS = pa.schema(
+    [
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),  # "ok" | "error"
+        pa.field("error", pa.string()),
+        pa.field("finished_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+#: Problems that are not a whole video's failure: a rejected row, a bad opinion line.
+ERRORS = pa.schema(
+    [
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("video_id", pa.string()),
+        pa.field("segment_id", pa.string()),
+        pa.field("error", pa.string(), nullable=False),
+        pa.field("at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "videos": VIDEOS,
+    "segments": SEGMENTS,
+    "opinions": OPINIONS,
+    "signals": SIGNALS,
+    "confidence": CONFIDENCE,
+    "video_confidence": VIDEO_CONFIDENCE,
+    "progress": PROGRESS,
+    "errors": ERRORS,
+}
+
+
+def empty(schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()
+
+
+def from_rows(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Build a table from dict rows, missing keys become nulls."""
+    return pa.Table.from_pylist(rows, schema=schema)
