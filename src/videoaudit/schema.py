@@ -92,6 +92,16 @@ SIGNALS = pa.schema(
     ]
 )
 
+#: Video-level measurements (temporal R@1 / mIoU, ...), same shape as SIGNALS without a segment.
+VIDEO_SIGNALS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("signal", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),
+        pa.field("explanation", pa.string()),
+    ]
+)
+
 CONFIDENCE = pa.schema(
     [
         pa.field("video_id", pa.string(), nullable=False),
@@ -114,6 +124,28 @@ VIDEO_CONFIDENCE = pa.schema(
         pa.field("n_segments", pa.int32()),
         pa.field("n_review", pa.int32()),
         pa.field("reasons", pa.list_(pa.string())),
+    ]
+)
+
+#: What probing a video's file found (one row per video with media).
+MEDIA = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("duration", pa.float64()),
+        pa.field("fps", pa.float64()),
+        pa.field("frame_count", pa.int64()),
+        pa.field("width", pa.int32()),
+        pa.field("height", pa.int32()),
+        pa.field("codec", pa.string()),
+    ]
+)
+
+#: Small JPEG frames for the report, from the shared decode-once sampler.
+THUMBNAILS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("t", pa.float64()),
+        pa.field("jpeg", pa.binary()),
     ]
 )
 
@@ -144,8 +176,11 @@ TABLES: dict[str, pa.Schema] = {
     "segments": SEGMENTS,
     "opinions": OPINIONS,
     "signals": SIGNALS,
+    "video_signals": VIDEO_SIGNALS,
     "confidence": CONFIDENCE,
     "video_confidence": VIDEO_CONFIDENCE,
+    "media": MEDIA,
+    "thumbnails": THUMBNAILS,
     "progress": PROGRESS,
     "errors": ERRORS,
 }

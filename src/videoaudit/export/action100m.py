@@ -1,0 +1,60 @@
+"""Write the audited dataset back in the Action100M release format, keeping only trusted annotations.
+
+Every node keeps its place in the tree (so loaders that walk the tree still work), but a
+node whose annotation is not trusted loses its ``gpt`` field, exactly like a node too
+short to have been annotated. "N/A" fields are restored as "N/A".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..formats.action100m import write_release
+
+
+def _gpt(seg: dict) -> dict:
+    na = set(seg.get("na_fields") or [])
+
+    def f(name):
+        return "N/A" if name in na else seg.get(name)
+
+    return {"summary": {"brief": f("summary_brief"), "detailed": f("summary_detailed")},
+            "action": {"brief": f("action_brief"), "detailed": f("action_detailed"), "actor": f("actor")}}
+
+
+def _release_rows(ws):
+    trusted = ws.store.read("confidence", where="tier = 'trusted'", columns=["video_id", "segment_id"])
+    keep = set(zip(trusted.column("video_id").to_pylist(), trusted.column("segment_id").to_pylist()))
+    ids = ws.video_ids()
+    for k in range(0, len(ids), 64):
+        chunk = ids[k : k + 64]
+        videos = {v["video_id"]: v for v in ws.store.read("videos", chunk).to_pylist()}
+        segs: dict[str, list[dict]] = {}
+        for s in ws.store.read("segments", chunk).to_pylist():
+            segs.setdefault(s["video_id"], []).append(s)
+        for vid in chunk:
+            v = videos[vid]
+            meta = json.loads(v["metadata"] or "{}")
+            nodes = [{
+                "node_id": s["segment_id"], "parent_id": s["parent_id"], "level": s["level"],
+                "start": s["start"], "end": s["end"], "plm_action": s["plm_action"], "plm_caption": s["plm_caption"],
+                "llama3_caption": s["llama3_caption"],
+                "gpt": _gpt(s) if s["has_gpt"] and (vid, s["segment_id"]) in keep else None,
+            } for s in segs.get(vid, [])]
+            yield {
+                "video_uid": vid,
+                "metadata": {
+                    "title": v["title"], "description": v["description"],
+                    "view_count": meta.get("view_count"), "like_count": meta.get("like_count"),
+                    "duration": int(round(v["full_duration"] or v["duration"] or 0)),
+                    "upload_date": meta.get("upload_date"),
+                    "transcript": [{"time": f"{e['start']:.2f}", "text": e["text"]} for e in (v["transcript"] or [])],
+                },
+                "nodes": nodes,
+            }
+
+
+def export_action100m(ws, out: Path) -> Path:
+    write_release(_release_rows(ws), out)
+    return out

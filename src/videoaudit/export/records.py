@@ -1,0 +1,41 @@
+"""One record per audited segment, review queue order (lowest confidence first)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+RECORD_FIELDS = ("video_id", "segment_id", "level", "start", "end", "confidence", "tier", "reasons", "signals")
+
+
+def records(ws) -> pa.Table:
+    """The review queue as export records: ``signals`` is an object {name: value or null}."""
+    return ws.review_queue().select(list(RECORD_FIELDS))
+
+
+def export_jsonl(ws, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as f:
+        for batch in records(ws).to_batches(4096):
+            for r in batch.to_pylist():
+                r["signals"] = json.loads(r["signals"]) if r["signals"] else {}
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return out
+
+
+def export_parquet(ws, out: Path) -> Path:
+    """Parquet with ``signals`` as a struct column (one child per signal) for columnar tools."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t = records(ws)
+    sig = [json.loads(s) if s else {} for s in t.column("signals").to_pylist()]
+    names = sorted({k for d in sig for k in d})
+    struct = pa.StructArray.from_arrays(
+        [pa.array([d.get(n) for d in sig], pa.float64()) for n in names] or [pa.array([None] * len(sig), pa.float64())],
+        names=names or ["none"],
+    )
+    t = t.set_column(t.schema.get_field_index("signals"), "signals", struct)
+    pq.write_table(t, out)
+    return out

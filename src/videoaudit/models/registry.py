@@ -1,0 +1,47 @@
+"""Backends registered by name, one namespace per role.
+
+Stages ask the registry for ``("text", "minilm")``; they never import a backend module,
+so adding a backend is one new module with one ``@register`` line, and a backend whose
+heavy dependencies are missing costs nothing until it is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+_FACTORIES: dict[tuple[str, str], Callable[..., Any]] = {}
+_INSTANCES: dict[tuple, Any] = {}
+
+
+def register(role: str, name: str):
+    def deco(factory: Callable[..., Any]):
+        _FACTORIES[(role, name)] = factory
+        return factory
+
+    return deco
+
+
+def names(role: str) -> list[str]:
+    _load_builtin()
+    return sorted(n for r, n in _FACTORIES if r == role)
+
+
+def get(role: str, name: str, **kwargs) -> Any:
+    """The backend ``name`` for ``role``, built once per process and per settings."""
+    _load_builtin()
+    key = (role, name, tuple(sorted(kwargs.items())))
+    if key not in _INSTANCES:
+        factory = _FACTORIES.get((role, name))
+        if factory is None:
+            # Any other name is a sentence-transformers model id or path, for the text role.
+            if role == "text":
+                factory = _FACTORIES[("text", "sentence-transformers")]
+                kwargs = {"model": name, **kwargs}
+            else:
+                raise KeyError(f"no {role} backend named {name!r}; known: {', '.join(names(role)) or 'none'}")
+        _INSTANCES[key] = factory(**kwargs)
+    return _INSTANCES[key]
+
+
+def _load_builtin() -> None:
+    from . import text  # noqa: F401  (registers on import)

@@ -1,0 +1,112 @@
+"""An embedded synthetic dataset with known faults, deterministic by seed.
+
+``write_sample(out)`` writes, under ``out``:
+
+- ``annotations.parquet``: Action100M release format (``formats.action100m``), with faults injected;
+- ``videos/<video_uid>.mp4``: synthetic H.264 media whose visual changes are the tree's boundaries;
+- ``opinions.jsonl``: a SIMULATED second annotator (``"source": "simulated-annotator"``);
+- ``truth.jsonl``: every injected fault and every mistake of the simulated annotator.
+
+Nothing here is real data or a real model; see docs/sample.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+from ..formats.action100m import write_release
+from .annotator import MISTAKE_KINDS, SOURCE, simulate_annotator
+from .faults import FAULT_KINDS, inject_faults
+from .generator import generate_rows, release_row
+
+__all__ = [
+    "FAULT_KINDS",
+    "MISTAKE_KINDS",
+    "SOURCE",
+    "generate_rows",
+    "inject_faults",
+    "simulate_annotator",
+    "write_sample",
+]
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+def write_sample(
+    out: Path,
+    videos: int = 24,
+    seed: int = 0,
+    media: bool = True,
+    fault_rate: float = 0.25,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Write the sample dataset to ``out``; returns a summary dict.
+
+    ``progress``, if given, is called with ``1`` once per finished video (after its
+    media when ``media`` is true), so a progress bar's total is ``videos``. Every file
+    except the mp4s is byte-identical for the same ``(videos, seed, fault_rate)``.
+    """
+    t0 = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = generate_rows(videos, seed)
+    opinions, mistakes = simulate_annotator(rows, seed)
+    faulty, faults = inject_faults([release_row(r) for r in rows], seed, rate=fault_rate)
+
+    paths = {
+        "annotations": out / "annotations.parquet",
+        "opinions": out / "opinions.jsonl",
+        "truth": out / "truth.jsonl",
+        "videos": (out / "videos") if media else None,
+    }
+    write_release(faulty, paths["annotations"])
+    _write_jsonl(paths["opinions"], opinions)
+    order = {r["video_uid"]: i for i, r in enumerate(rows)}
+    truth = sorted(faults + mistakes, key=lambda rec: (order.get(rec["video_id"], len(order)),
+                                                       0 if rec["type"] == "fault" else 1))
+    _write_jsonl(paths["truth"], truth)
+
+    render_seconds = 0.0
+    media_seconds = 0.0
+    if media:
+        from .render import render_video
+
+        for row in rows:
+            render_seconds += render_video(row["_spec"], paths["videos"] / f"{row['video_uid']}.mp4")
+            media_seconds += row["_spec"]["duration"]
+            if progress:
+                progress(1)
+    elif progress:
+        for _ in rows:
+            progress(1)
+
+    n_gpt = sum(1 for r in rows for n in r["nodes"] if n["gpt"])
+    fault_counts = {k: 0 for k in FAULT_KINDS}
+    for rec in faults:
+        fault_counts[rec["fault"]] += 1
+    mistake_counts = {k: 0 for k in MISTAKE_KINDS}
+    for rec in mistakes:
+        mistake_counts[rec["mistake"]] += 1
+    return {
+        "out": str(out),
+        "videos": len(rows),
+        "seed": seed,
+        "n_segments": sum(len(r["nodes"]) for r in rows),
+        "n_gpt_segments": n_gpt,
+        "fault_rate": fault_rate,
+        "n_faulted": len(faults),
+        "faults": fault_counts,
+        "annotator_mistakes": mistake_counts,
+        "n_opinions": len(opinions),
+        "paths": {k: (str(v) if v is not None else None) for k, v in paths.items()},
+        "render_seconds": round(render_seconds, 3),
+        "render_seconds_per_minute": round(render_seconds / media_seconds * 60, 3) if media_seconds else None,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }

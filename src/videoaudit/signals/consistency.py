@@ -1,0 +1,149 @@
+"""Consistency inside the annotation itself: fields, tree, actor, N/A, duplicates, text, structure."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Signal, cosine_rows, describe, masked
+from .context import VideoView, _norm_rows
+from .text_quality import quality
+
+# N/A coherence: is the segment's material closer to "nothing happens" than to "someone acts"?
+STATIC_PROTOTYPES = (
+    "a title card with text on the screen",
+    "an intro screen showing a logo",
+    "a still image with no one doing anything",
+    "a blank or black screen",
+)
+ACTION_PROTOTYPES = (
+    "a person is doing something with their hands",
+    "someone works with a tool",
+    "a person performs an action",
+)
+_PROTO: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def prototypes(embedder) -> tuple[np.ndarray, np.ndarray]:
+    key = getattr(embedder, "name", str(id(embedder)))
+    if key not in _PROTO:
+        _PROTO[key] = (embedder.embed(list(STATIC_PROTOTYPES)), embedder.embed(list(ACTION_PROTOTYPES)))
+    return _PROTO[key]
+
+
+def consistency_signals(view: VideoView, embedder) -> list[Signal]:
+    return [
+        _brief_detailed(view),
+        _children(view),
+        _actor(view),
+        _na(view, embedder),
+        _duplicates(view),
+        _text_quality(view),
+        _structure(view),
+    ]
+
+
+def _brief_detailed(view: VideoView) -> Signal:
+    v, h = view.vec, view.has
+    s = masked(cosine_rows(v["summary_brief"], v["summary_detailed"]), h["summary_brief"] & h["summary_detailed"])
+    a = masked(cosine_rows(v["action_brief"], v["action_detailed"]), h["action_brief"] & h["action_detailed"])
+    vals = np.fmin(s, a)  # fmin ignores a nan side
+    expl = [None if np.isnan(x) else (f"summary brief vs detailed {s[i]:.2f}" if np.isnan(a[i]) or s[i] <= a[i]
+                                      else f"action brief vs detailed {a[i]:.2f}") for i, x in enumerate(vals)]
+    return Signal("consistency.brief_detailed", vals, expl)
+
+
+def _children(view: VideoView) -> Signal:
+    seg = view.seg
+    n = len(seg)
+    pos = {sid: i for i, sid in enumerate(seg.segment_id)}
+    child_vec = np.where(view.has["annotation"][:, None], view.vec["annotation"],
+                         _norm_rows(view.vec["plm_caption"] + view.vec["llama3_caption"]))
+    child_ok = view.has["annotation"] | view.has["plm_caption"] | view.has["llama3_caption"]
+    acc = np.zeros_like(child_vec)
+    cnt = np.zeros(n)
+    for j, p in enumerate(seg.parent_id):
+        i = pos.get(p)
+        if i is not None and child_ok[j]:
+            acc[i] += child_vec[j]
+            cnt[i] += 1
+    ok = (cnt > 0) & view.has["annotation"] & view.audited
+    vals = masked(cosine_rows(view.vec["annotation"], _norm_rows(acc)), ok)
+    return Signal("consistency.children", vals, describe(vals, lambda i, x: f"summary vs its children {x:.2f}"))
+
+
+def _actor(view: VideoView) -> Signal:
+    ok = view.has["actor"] & view.audited
+    n = len(ok)
+    vals = np.full(n, np.nan)
+    if ok.sum() >= 3:
+        a = view.vec["actor"]
+        total = a[ok].sum(0)
+        for i in np.flatnonzero(ok):
+            rest = total - a[i]
+            nrm = np.linalg.norm(rest)
+            if nrm > 0:
+                vals[i] = float(np.clip(a[i] @ rest / nrm, 0, 1))
+    return Signal("consistency.actor", vals, describe(vals, lambda i, x: f"actor vs the video's other actors {x:.2f}"))
+
+
+def _na(view: VideoView, embedder) -> Signal:
+    n = len(view.seg)
+    vals = np.full(n, np.nan)
+    expl: list[str | None] = [None] * n
+    na_action = np.array(["action_brief" in (x if x is not None else []) for x in view.seg.na_fields], bool)
+    idx = np.flatnonzero(na_action & view.audited)
+    if len(idx):
+        static, action = prototypes(embedder)
+        mat = _norm_rows(view.vec["annotation"][idx] + view.vec["captions"][idx])
+        margin = (mat @ static.T).max(1) - (mat @ action.T).max(1)
+        vals[idx] = 1.0 / (1.0 + np.exp(-margin / 0.05))
+        for k, i in enumerate(idx):
+            expl[i] = ("marked N/A and its material shows no action" if vals[i] >= 0.5
+                       else f"marked N/A but its text and captions describe an action (margin {margin[k]:+.2f})")
+    return Signal("consistency.na", vals, expl)
+
+
+def _duplicates(view: VideoView) -> Signal:
+    ok = view.audited & view.has["summary_detailed"]
+    n = len(ok)
+    vals = np.full(n, np.nan)
+    expl: list[str | None] = [None] * n
+    if ok.sum() >= 2:
+        d = view.vec["summary_detailed"]
+        sim = d @ d.T
+        for i in np.flatnonzero(ok):
+            others = np.flatnonzero(ok & view.disjoint[i])
+            if not len(others):
+                continue
+            j = others[np.argmax(sim[i, others])]
+            vals[i] = float(np.clip((0.98 - sim[i, j]) / 0.08, 0, 1))
+            expl[i] = (f"near-duplicate of segment {view.seg.segment_id[j]} (cosine {sim[i, j]:.2f})" if vals[i] < 1
+                       else "no near-duplicate elsewhere in the video")
+    return Signal("consistency.duplicate", vals, expl)
+
+
+def _text_quality(view: VideoView) -> Signal:
+    seg = view.seg
+    n = len(seg)
+    vals = np.full(n, np.nan)
+    expl: list[str | None] = [None] * n
+    for i, r in enumerate(seg.to_dict("records")):
+        if not view.audited[i]:
+            continue
+        worst, why = 1.0, None
+        for f in ("summary_brief", "summary_detailed", "action_brief", "action_detailed", "actor"):
+            q, problem = quality(r.get(f), long_form=f.endswith("detailed"))
+            if not np.isnan(q) and q < worst:
+                worst, why = q, f"{f}: {problem}"
+        vals[i] = worst
+        expl[i] = why or "no degenerate text"
+    return Signal("consistency.text_quality", vals, expl)
+
+
+def _structure(view: VideoView) -> Signal:
+    issues = view.seg.structure_issues
+    vals = np.array([0.0 if x is not None and len(x) else 1.0 for x in issues])
+    vals[~view.audited] = np.nan
+    expl = [None if np.isnan(v) else ("tree structure: " + ", ".join(x) if v == 0 else "tree structure ok")
+            for v, x in zip(vals, issues)]
+    return Signal("consistency.structure", vals, expl)

@@ -1,0 +1,253 @@
+"""Everything the signals of one batch share, computed once.
+
+Each text of the batch (annotation fields, captions, transcript chunks, metadata,
+opinions) is embedded in ONE call to the text model, deduplicated; the signals then
+work on matrices. Relations between segments come from time, not from parent links, so
+that a broken tree (a moved boundary, an orphan) still gets sensible evidence windows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..schema import GPT_FIELDS
+
+EPS_T = 0.05  # seconds of slack for float boundaries
+
+
+def _norm_rows(m: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(m, axis=1, keepdims=True)
+    return np.divide(m, n, out=np.zeros_like(m), where=n > 0)
+
+
+def _present(values) -> np.ndarray:
+    return np.array([isinstance(v, str) and v.strip() != "" for v in values], dtype=bool)
+
+
+def transcript_chunks(entries, max_words: int = 40) -> list[tuple[float, float, str]]:
+    """Group consecutive transcript entries into chunks of about ``max_words`` words."""
+    chunks: list[tuple[float, float, str]] = []
+    cur: list[str] = []
+    start = end = None
+    for e in entries or []:
+        text = (e.get("text") or "").strip()
+        if not text or e.get("start") is None:
+            continue
+        if start is None:
+            start = e["start"]
+        cur.append(text)
+        end = e["end"] if e.get("end") is not None else e["start"]
+        if sum(len(t.split()) for t in cur) >= max_words:
+            chunks.append((start, end, " ".join(cur)))
+            cur, start = [], None
+    if cur:
+        chunks.append((start, end, " ".join(cur)))
+    return chunks
+
+
+def overlap_matrix(a_start, a_end, b_start, b_end) -> np.ndarray:
+    """Seconds of overlap between every interval of a (rows) and of b (columns)."""
+    a_s, a_e = np.asarray(a_start, float)[:, None], np.asarray(a_end, float)[:, None]
+    b_s, b_e = np.asarray(b_start, float)[None, :], np.asarray(b_end, float)[None, :]
+    return np.clip(np.minimum(a_e, b_e) - np.maximum(a_s, b_s), 0.0, None)
+
+
+@dataclass
+class VideoView:
+    """One video's segments and the vectors the signals compare."""
+
+    video_id: str
+    seg: pd.DataFrame  # this video's segments, positional index 0..n-1
+    audited: np.ndarray  # bool: segment has GPT text to audit
+    is_root: np.ndarray
+    vec: dict[str, np.ndarray]  # per-segment vectors (n x d); zero rows where absent
+    has: dict[str, np.ndarray]  # per-segment presence masks
+    meta_vec: np.ndarray | None  # title + description
+    contains: np.ndarray  # contains[i, j]: segment j lies inside segment i
+    disjoint: np.ndarray  # disjoint[i, j]: no time overlap (neither ancestor nor descendant)
+    events: pd.DataFrame  # opinion events of the video (all sources)
+    event_vec: np.ndarray
+    description_vec: np.ndarray | None
+    description_text: str | None
+    evidence_words: set[str] = field(default_factory=set)
+    opinion_text: list[str | None] = field(default_factory=list)  # per segment: what the opinions say of it
+
+
+class Embeddings:
+    """Collects texts, embeds them all at once, hands back vectors by ticket."""
+
+    def __init__(self, embedder):
+        self.embedder = embedder
+        self.texts: list[str] = []
+
+    def want(self, text: str) -> int:
+        self.texts.append(text)
+        return len(self.texts) - 1
+
+    def run(self) -> np.ndarray:
+        dim = getattr(self.embedder, "dim", 1)
+        if not self.texts:
+            return np.zeros((0, dim), np.float32)
+        return self.embedder.embed(self.texts)
+
+
+TEXT_FIELDS = ("summary_brief", "summary_detailed", "action_brief", "action_detailed", "actor",
+               "plm_caption", "llama3_caption")
+
+
+def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedder) -> list[VideoView]:
+    """Embed every text of the batch in one call and assemble one VideoView per video."""
+    seg_all = segments.to_pandas()
+    vids = videos.to_pandas()
+    ops = opinions.to_pandas()
+    emb = Embeddings(embedder)
+    plans = []
+    for vrow in vids.itertuples(index=False):
+        vid = vrow.video_id
+        seg = seg_all[seg_all.video_id == vid].reset_index(drop=True)
+        n = len(seg)
+        tickets: dict[str, np.ndarray] = {}
+        has: dict[str, np.ndarray] = {}
+        for f in TEXT_FIELDS:
+            vals = seg[f].to_numpy() if n else np.array([], object)
+            m = _present(vals)
+            has[f] = m
+            tickets[f] = np.array([emb.want(v) if ok else -1 for v, ok in zip(vals, m)], dtype=int)
+        # transcript chunks
+        chunks = transcript_chunks(list(vrow.transcript) if vrow.transcript is not None else [])
+        chunk_t = [emb.want(c[2]) for c in chunks]
+        meta_text = " ".join(t for t in (vrow.title, (vrow.description or "")[:400]) if isinstance(t, str) and t.strip())
+        meta_t = emb.want(meta_text) if meta_text else -1
+        vops = ops[ops.video_id == vid] if len(ops) else ops
+        ev = vops[vops.kind == "event"].sort_values("start").reset_index(drop=True) if len(vops) else vops
+        ev_t = [emb.want(t) for t in ev.text] if len(ev) else []
+        desc = vops[vops.kind == "description"] if len(vops) else vops
+        desc_text = " ".join(desc.text.tolist()) if len(desc) else None
+        desc_t = emb.want(desc_text) if desc_text else -1
+        plans.append((vid, seg, tickets, has, chunks, chunk_t, meta_t, ev, ev_t, desc_text, desc_t, vrow))
+    mat = emb.run()
+    dim = mat.shape[1] if mat.ndim == 2 and mat.shape[0] else getattr(embedder, "dim", 1)
+
+    def take(t: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(t), dim), np.float32)
+        ok = t >= 0
+        if ok.any():
+            out[ok] = mat[t[ok]]
+        return out
+
+    views = []
+    for vid, seg, tickets, has, chunks, chunk_t, meta_t, ev, ev_t, desc_text, desc_t, vrow in plans:
+        n = len(seg)
+        vec = {k: take(t) for k, t in tickets.items()}
+        # the annotation's summary: brief and detailed together, else the action fields
+        summ = vec["summary_brief"] + vec["summary_detailed"]
+        act = vec["action_brief"] + vec["action_detailed"]
+        has_summ = has["summary_brief"] | has["summary_detailed"]
+        vec["annotation"] = _norm_rows(np.where(has_summ[:, None], summ, act))
+        has["annotation"] = has_summ | has["action_brief"] | has["action_detailed"]
+        st, en = seg.start.to_numpy(float), seg.end.to_numpy(float)
+        contains = (st[None, :] >= st[:, None] - EPS_T) & (en[None, :] <= en[:, None] + EPS_T)
+        disjoint = overlap_matrix(st, en, st, en) <= EPS_T
+        # own captions and the captions of everything inside the segment
+        cap = vec["plm_caption"] + vec["llama3_caption"]
+        cap_has = has["plm_caption"] | has["llama3_caption"]
+        cap = _norm_rows(cap)
+        sub = contains.astype(np.float32) * cap_has[None, :]
+        vec["captions"] = _norm_rows(sub @ cap)
+        has["captions"] = sub.sum(1) > 0
+        # transcript vector per segment: chunks overlapping it, weighted by overlap
+        if chunks:
+            cs = np.array([c[0] for c in chunks]); ce = np.array([max(c[1], c[0] + 0.5) for c in chunks])
+            w = overlap_matrix(st, en, cs, ce)
+            vec["transcript"] = _norm_rows(w @ mat[np.array(chunk_t)])
+            has["transcript"] = w.sum(1) > 0
+        else:
+            vec["transcript"] = np.zeros((n, dim), np.float32)
+            has["transcript"] = np.zeros(n, bool)
+        evidence_words = set()
+        for f in ("plm_caption", "plm_action", "llama3_caption"):
+            for t in seg[f].dropna():
+                evidence_words |= content_words(t)
+        for c in chunks:
+            evidence_words |= content_words(c[2])
+        for t in (vrow.title, vrow.description, desc_text):
+            if isinstance(t, str):
+                evidence_words |= content_words(t)
+        for t in (ev.text if len(ev) else []):
+            evidence_words |= content_words(t)
+        is_root = (seg.parent_id.isna() | (seg.level == 0)).to_numpy(bool)
+        audited = np.zeros(n, bool)
+        for f in GPT_FIELDS:
+            audited |= has[f]
+        audited |= np.array([bool(len(x)) if x is not None else False for x in seg.na_fields], bool) & seg.has_gpt.fillna(False).to_numpy(bool)
+        ev_vec = mat[np.array(ev_t, int)] if ev_t else np.zeros((0, dim), np.float32)
+        op_text = segment_opinions(seg, is_root, ev, ev_vec, desc_text, mat[desc_t] if desc_t >= 0 else None, vec, has)
+        views.append(VideoView(
+            video_id=vid, seg=seg, audited=audited,
+            is_root=is_root,
+            vec=vec, has=has,
+            meta_vec=mat[meta_t] if meta_t >= 0 else None,
+            contains=contains, disjoint=disjoint,
+            events=ev, event_vec=ev_vec, opinion_text=op_text,
+            description_vec=mat[desc_t] if desc_t >= 0 else None, description_text=desc_text,
+            evidence_words=evidence_words,
+        ))
+    return views
+
+
+def segment_opinions(seg, is_root, ev, ev_vec, desc_text, desc_vec, vec, has, min_cover: float = 0.5):
+    """What the opinions say of each segment: the description for a root, the events inside otherwise.
+
+    An event counts for a segment when at least half of it lies inside; the segment has an
+    opinion when such events cover at least ``min_cover`` of it. Fills vec/has["opinion"].
+    """
+    n = len(seg)
+    dim = next(iter(vec.values())).shape[1] if vec else 1
+    op_vec = np.zeros((n, dim), np.float32)
+    op_has = np.zeros(n, bool)
+    texts: list[str | None] = [None] * n
+    if len(ev):
+        st, en = seg.start.to_numpy(float), seg.end.to_numpy(float)
+        es, ee = ev.start.to_numpy(float), ev.end.to_numpy(float)
+        ov = overlap_matrix(st, en, es, ee)
+        inside = ov / np.maximum(ee - es, 1e-6)[None, :] >= 0.5
+        cover = (ov * inside).sum(1) / np.maximum(en - st, 1e-6)
+        w = ov * inside
+        op_vec = _norm_rows((w @ ev_vec).astype(np.float32))
+        op_has = cover >= min_cover
+        ev_text = ev.text.tolist()
+        for i in np.flatnonzero(op_has):
+            texts[i] = ". ".join(ev_text[j] for j in np.flatnonzero(inside[i]))
+    if desc_vec is not None:
+        for i in np.flatnonzero(is_root):
+            op_vec[i] = desc_vec
+            op_has[i] = True
+            texts[i] = desc_text
+    vec["opinion"], has["opinion"] = op_vec, op_has
+    return texts
+
+
+# --- words -------------------------------------------------------------------------
+_STOP = set("""a an the and or but of to in on at by for with from into onto over under up down out off
+is are was were be been being it its this that these those there here then than as so such while
+he she they them his her their him you your we our i me my not no nor do does did done has have had
+using uses use used one two three some any each all both more most other another very just also
+about after before during again further once only same own too can will would should could may might
+shown shows show seen appears appear video clip segment scene frame camera begins ends starts continues
+""".split())
+
+
+def _stem(w: str) -> str:
+    for suf in ("ing", "ed", "es", "s"):
+        if len(w) > len(suf) + 3 and w.endswith(suf):
+            return w[: -len(suf)]
+    return w
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 3 and w not in _STOP}

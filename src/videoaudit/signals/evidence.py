@@ -1,0 +1,75 @@
+"""Evidence: does what the segment's own material says support its annotation?
+
+Absolute support (cosine of the annotation with its captions, transcript window and the
+video's title/description), contrastive support (is this segment's evidence the best
+match for its text among the video's other segments? a swapped caption is fluent and on
+topic, but it matches some other segment's evidence better), and object support (are
+the annotation's content words found anywhere in the video's evidence?).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Signal, cosine_rows, describe, masked
+from .context import VideoView, content_words
+
+
+def evidence_signals(view: VideoView) -> list[Signal]:
+    ann, has = view.vec["annotation"], view.has["annotation"]
+    out = []
+    for key, what in (("captions", "its own and inner captions"), ("transcript", "the transcript in its window")):
+        v = masked(cosine_rows(ann, view.vec[key]), has & view.has[key])
+        out.append(Signal(f"evidence.{key}", v, describe(v, lambda i, x, w=what: f"similarity to {w} {x:.2f}")))
+    if view.meta_vec is not None:
+        v = masked(np.clip(ann @ view.meta_vec, 0, 1), has)
+    else:
+        v = np.full(len(ann), np.nan)
+    out.append(Signal("evidence.metadata", v, describe(v, lambda i, x: f"similarity to title/description {x:.2f}")))
+    out.append(_contrastive(view))
+    out.append(_object_support(view))
+    return out
+
+
+def _contrastive(view: VideoView) -> Signal:
+    ann, cap = view.vec["annotation"], view.vec["captions"]
+    ok = view.audited & view.has["annotation"] & view.has["captions"]
+    n = len(ok)
+    vals = np.full(n, np.nan)
+    expl: list[str | None] = [None] * n
+    if ok.sum() >= 3:
+        sim = ann @ cap.T  # sim[i, j]: text of i vs evidence of j
+        diag = np.diag(sim)
+        for i in np.flatnonzero(ok):
+            others = np.flatnonzero(ok & view.disjoint[i])
+            if len(others) < 2:
+                continue
+            text_rank = np.mean(sim[i, others] < diag[i])  # my evidence beats others' evidence for my text
+            evid_rank = np.mean(sim[others, i] < diag[i])  # my text beats others' texts for my evidence
+            vals[i] = 0.5 * (text_rank + evid_rank)
+            if vals[i] < 0.5:
+                j = others[np.argmax(sim[i, others])]
+                expl[i] = (f"its text matches the evidence of segment {view.seg.segment_id[j]} "
+                           f"[{view.seg.start[j]:.1f}-{view.seg.end[j]:.1f}s] better than its own")
+            else:
+                expl[i] = f"its own evidence ranks above {vals[i]:.0%} of the video's other segments"
+    return Signal("evidence.contrastive", vals, expl)
+
+
+def _object_support(view: VideoView) -> Signal:
+    n = len(view.seg)
+    vals = np.full(n, np.nan)
+    expl: list[str | None] = [None] * n
+    if not view.evidence_words:
+        return Signal("evidence.object_support", vals, expl)
+    for i, text in enumerate(view.seg.summary_brief):
+        if not view.audited[i] or not isinstance(text, str):
+            continue
+        words = content_words(text)
+        if not words:
+            continue
+        missing = sorted(words - view.evidence_words)
+        vals[i] = 1.0 - len(missing) / len(words)
+        expl[i] = ("every content word is found in the evidence" if not missing
+                   else f"not in any evidence: {', '.join(missing[:6])}")
+    return Signal("evidence.object_support", vals, expl)

@@ -1,0 +1,176 @@
+"""The workspace: one LanceDB directory holding every table of an audit.
+
+Why LanceDB: Arrow in, Arrow out, files on local disk or object storage, readable from
+Ray, and a vector index for the lenses later. Writes are idempotent per video
+(delete that video's rows, then add), and a stage marks a video finished only after
+its rows are written, so a run killed at any instant resumes without losing or
+redoing finished videos: at worst the last unmarked batch is written again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import lancedb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import schema as S
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+class Store:
+    """Typed access to the workspace's tables; every table has the schema in schema.py."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.db = lancedb.connect(str(self.root))
+        self._tables: dict[str, object] = {}
+
+    # -- tables ---------------------------------------------------------------------
+    def _names(self) -> set[str]:
+        res = self.db.list_tables()
+        return set(getattr(res, "tables", res))
+
+    def table(self, name: str):
+        if name not in self._tables:
+            if name in self._names():
+                self._tables[name] = self.db.open_table(name)
+            else:
+                self._tables[name] = self.db.create_table(name, schema=S.TABLES[name], exist_ok=True)
+        return self._tables[name]
+
+    def has(self, name: str) -> bool:
+        return name in self._names() and self.table(name).count_rows() > 0
+
+    def count(self, name: str) -> int:
+        return self.table(name).count_rows() if name in self._names() else 0
+
+    def read(self, name: str, video_ids: Sequence[str] | None = None, where: str | None = None,
+             columns: Sequence[str] | None = None) -> pa.Table:
+        """Rows of a table, optionally only those of some videos; always in the canonical schema."""
+        if name not in self._names():
+            tbl = S.TABLES[name].empty_table()
+            return tbl.select(list(columns)) if columns else tbl
+        clauses = []
+        if video_ids is not None:
+            if len(video_ids) == 0:
+                tbl = S.TABLES[name].empty_table()
+                return tbl.select(list(columns)) if columns else tbl
+            clauses.append(f"video_id IN ({_sql_list(video_ids)})")
+        if where:
+            clauses.append(f"({where})")
+        t = self.table(name)
+        if not clauses:
+            out = t.to_arrow()
+            return out.select(list(columns)) if columns else out
+        q = t.search().where(" AND ".join(clauses)).limit(None)
+        if columns:
+            q = q.select(list(columns))
+        out = q.to_arrow()
+        return out.select(list(columns)) if columns else out.select(S.TABLES[name].names)
+
+    def iter_batches(self, name: str, columns: Sequence[str] | None = None, batch_size: int = 65536):
+        """Stream a whole table without holding it in memory."""
+        if name not in self._names():
+            return
+        t = self.table(name)
+        ds = t.to_lance() if hasattr(t, "to_lance") else None
+        if ds is not None:
+            try:
+                yield from ds.to_batches(columns=list(columns) if columns else None, batch_size=batch_size)
+                return
+            except Exception:  # pylance missing or old: fall back to one read
+                pass
+        yield from t.to_arrow().select(list(columns) if columns else S.TABLES[name].names).to_batches(batch_size)
+
+    def replace(self, name: str, video_ids: Sequence[str], rows: pa.Table) -> None:
+        """Write ``rows`` as the complete content of ``name`` for ``video_ids``."""
+        t = self.table(name)
+        if video_ids and name in self._names():
+            t.delete(f"video_id IN ({_sql_list(video_ids)})")
+        if rows.num_rows:
+            t.add(rows.select(S.TABLES[name].names).cast(S.TABLES[name]))
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        if rows.num_rows:
+            self.table(name).add(rows.select(S.TABLES[name].names).cast(S.TABLES[name]))
+
+    def drop(self, name: str) -> None:
+        if name in self._names():
+            self.db.drop_table(name)
+        self._tables.pop(name, None)
+
+    def optimize(self, name: str) -> None:
+        """Fold the many small fragments of per-batch writes into few files."""
+        if name in self._names():
+            try:
+                self.table(name).optimize()
+            except Exception:  # optimisation is an optimisation: never fail a run for it
+                pass
+
+    # -- progress ledger ------------------------------------------------------------
+    def finished(self, stage: str) -> set[str]:
+        t = self.read("progress", where=f"stage = '{stage}'", columns=["video_id"])
+        return set(t.column("video_id").to_pylist())
+
+    def mark(self, stage: str, ok: Sequence[str], failed: dict[str, str] | None = None) -> None:
+        failed = failed or {}
+        ids = list(ok) + list(failed)
+        if not ids:
+            return
+        now = _now()
+        rows = [{"stage": stage, "video_id": v, "status": "ok", "error": None, "finished_at": now} for v in ok]
+        rows += [{"stage": stage, "video_id": v, "status": "error", "error": e, "finished_at": now}
+                 for v, e in failed.items()]
+        t = self.table("progress")
+        if "progress" in self._names():
+            t.delete(f"stage = '{stage}' AND video_id IN ({_sql_list(ids)})")
+        t.add(pa.Table.from_pylist(rows, schema=S.PROGRESS))
+
+    def forget(self, stages: Sequence[str], video_ids: Sequence[str] | None = None) -> None:
+        """Mark stages as to be redone (for some videos) because their inputs changed."""
+        if "progress" not in self._names() or not stages:
+            return
+        clause = f"stage IN ({_sql_list(stages)})"
+        if video_ids is not None:
+            if not video_ids:
+                return
+            clause += f" AND video_id IN ({_sql_list(video_ids)})"
+        self.table("progress").delete(clause)
+
+    def record_errors(self, stage: str, errors: Iterable[tuple[str | None, str | None, str]]) -> int:
+        now = _now()
+        rows = [{"stage": stage, "video_id": v, "segment_id": s, "error": e, "at": now} for v, s, e in errors]
+        if rows:
+            self.table("errors").add(pa.Table.from_pylist(rows, schema=S.ERRORS))
+        return len(rows)
+
+    def status(self) -> dict:
+        """Counts per table and per stage, for `videoaudit status`."""
+        tables = {name: self.count(name) for name in S.TABLES}
+        stages: dict[str, dict[str, int]] = {}
+        prog = self.read("progress", columns=["stage", "status"])
+        if prog.num_rows:
+            grouped = prog.group_by(["stage", "status"]).aggregate([([], "count_all")])
+            for st, status, n in zip(*(grouped.column(c).to_pylist() for c in ("stage", "status", "count_all"))):
+                stages.setdefault(st, {})[status] = n
+        errs = self.read("errors", columns=["stage"])
+        by_stage: dict[str, int] = {}
+        for st in errs.column("stage").to_pylist():
+            by_stage[st] = by_stage.get(st, 0) + 1
+        return {"tables": tables, "stages": stages, "errors": by_stage}
+
+
+def filter_ids(table: pa.Table, video_ids: Sequence[str]) -> pa.Table:
+    return table.filter(pc.is_in(table.column("video_id"), pa.array(list(video_ids), pa.string())))
