@@ -26,6 +26,12 @@ def _ws(path: Path, **kw):
     return Workspace(path, progress=True, **kw)
 
 
+def _check_format(value: str, known) -> None:
+    """A wrong --format is a usage error (message, exit 2), not a traceback after the workspace was opened."""
+    if value not in known:
+        raise typer.BadParameter(f"unknown format {value!r}; one of {', '.join(known)}", param_hint="'--format' / '-f'")
+
+
 @app.command()
 def sample(out: Path = typer.Argument(..., help="Folder to write the sample into."),
            videos: int = typer.Option(24, help="Number of videos."),
@@ -47,6 +53,9 @@ def ingest(source: Path = typer.Argument(..., exists=True, help="Annotations fil
            clip: Optional[float] = typer.Option(None, help="Keep only the first CLIP seconds (FiftyOne subset: 90)."),
            force: bool = typer.Option(False, help="Re-ingest videos already in the workspace.")):
     """Read annotations into the workspace (streamed; bad rows are recorded and skipped)."""
+    from .ingest import FORMATS
+
+    _check_format(format, FORMATS)
     s = _ws(workspace).ingest(source, format=format, media=media, clip=clip, force=force)
     console.print(f"ingested {s.videos} videos, {s.segments} segments; skipped {s.skipped} already present; "
                   f"rejected {len(s.rejected)}; warnings {s.warnings}")
@@ -100,6 +109,9 @@ def export(workspace: Path = WS, format: str = typer.Option("jsonl", "--format",
                                                             help="jsonl | parquet | action100m"),
            out: Path = typer.Option(..., "--out", "-o")):
     """Export the confidence map (review queue order) or the trusted annotations."""
+    from .export import FORMATS
+
+    _check_format(format, FORMATS)
     path = _ws(workspace).export(out, format=format)
     console.print(f"wrote {path}")
 

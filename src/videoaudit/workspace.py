@@ -121,7 +121,8 @@ class Store:
 
     # -- progress ledger ------------------------------------------------------------
     def finished(self, stage: str) -> set[str]:
-        t = self.read("progress", where=f"stage = '{stage}'", columns=["video_id"])
+        """Videos this stage finished successfully; failed ones are retried by the next run."""
+        t = self.read("progress", where=f"stage = '{stage}' AND status = 'ok'", columns=["video_id"])
         return set(t.column("video_id").to_pylist())
 
     def mark(self, stage: str, ok: Sequence[str], failed: dict[str, str] | None = None) -> None:

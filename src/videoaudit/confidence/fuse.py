@@ -34,7 +34,7 @@ class FusionConfig:
         "lexical.levenshtein": 0.0,  # paraphrases score ~0: shown beside the semantic score, not fused
         "lexical.anls": 0.0,
         "semantic.opinion": 0.9,
-        "temporal.boundaries": 0.8,
+        "temporal.boundaries": 0.4,  # one opinion's event boundaries are noisy; structure catches moved nodes
         "temporal.best_tiou": 0.0,  # a parent spanning many events cannot match one: shown only
         "evidence.captions": 0.9,
         "evidence.transcript": 0.6,
@@ -52,6 +52,10 @@ class FusionConfig:
     #: signals that are already "1 - probability of a problem" (rules, not similarities)
     absolute: tuple[str, ...] = ("consistency.text_quality", "consistency.structure", "consistency.duplicate",
                                  "consistency.na")
+    #: a disagreement with one second opinion counts in full only when a family of the
+    #: segment's own evidence agrees that something is off (the opinion may be the one wrong)
+    corroborate: dict[str, str] = field(default_factory=lambda: {"semantic.opinion": "evidence"})
+    corroboration_floor: float = 0.5
     z0: float = 3.0  # robust deviations below the median at which a similarity is a coin-flip fault
     slope: float = 1.5
     min_scale: float = 0.03  # floor of the robust spread, so a near-constant signal is not hair-trigger
@@ -96,8 +100,7 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
     sig = signals.to_pandas()
     if not len(sig):
         return {"confidence": CONFIDENCE.empty_table(), "video_confidence": VIDEO_CONFIDENCE.empty_table()}
-    wide = sig.pivot_table(index=["video_id", "segment_id"], columns="signal", values="value", aggfunc="first",
-                           dropna=False)
+    wide = sig.pivot(index=["video_id", "segment_id"], columns="signal", values="value")
     expl = sig.set_index(["video_id", "segment_id", "signal"])["explanation"]
     names = list(wide.columns)
     vals = wide.to_numpy(float)
@@ -111,11 +114,16 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
             z = (med - v) / scale
             p[:, k] = 1.0 / (1.0 + np.exp(-cfg.slope * (z - cfg.z0)))
     p = np.nan_to_num(np.clip(p, 0, 1), nan=0.0)
+    for name, family in cfg.corroborate.items():
+        if name in names:
+            fam = [k for k, n in enumerate(names) if n.startswith(family + ".")]
+            support = p[:, fam].max(1) if fam else np.zeros(len(p))
+            p[:, names.index(name)] *= cfg.corroboration_floor + (1 - cfg.corroboration_floor) * support
     w = np.array([cfg.weights.get(n, 0.0) for n in names])
     risk = p * w[None, :]
     conf = np.prod(1.0 - risk, axis=1)
     keys = list(wide.index)
-    seg_idx = seg.set_index(["video_id", "segment_id"])
+    info_of = {(v, s): (lv, st, en, bc) for v, s, lv, st, en, bc in seg.itertuples(index=False)}
     rows = []
     for r, (vid, sid) in enumerate(keys):
         order = np.argsort(-risk[r])
@@ -124,12 +132,11 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
             if risk[r, k] < cfg.reason_from:
                 break
             reasons.append(f"{names[k]} = {vals[r, k]:.2f}: {expl.get((vid, sid, names[k])) or ''}".rstrip(": "))
-        info = seg_idx.loc[(vid, sid)]
-        if bool(info["beyond_clip"]):
+        level, start, end, beyond_clip = info_of[(vid, sid)]
+        if beyond_clip:
             reasons.append("beyond_clip: the text describes more than the clip holds")
         rows.append({
-            "video_id": vid, "segment_id": sid, "level": int(info["level"]), "start": float(info["start"]),
-            "end": float(info["end"]), "confidence": float(conf[r]), "tier": tier(conf[r]), "reasons": reasons,
+            "video_id": vid, "segment_id": sid, "level": int(level), "start": float(start), "end": float(end), "confidence": float(conf[r]), "tier": tier(conf[r]), "reasons": reasons,
             "signals": json.dumps({n: (None if np.isnan(vals[r, k]) else round(float(vals[r, k]), 4))
                                    for k, n in enumerate(names)}),
         })

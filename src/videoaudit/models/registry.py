@@ -44,4 +44,4 @@ def get(role: str, name: str, **kwargs) -> Any:
 
 
 def _load_builtin() -> None:
-    from . import text  # noqa: F401  (registers on import)
+    from . import hashing, text  # noqa: F401  (register on import)

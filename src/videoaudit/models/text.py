@@ -41,8 +41,13 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        uniq, inverse = np.unique(np.asarray(texts, dtype=object).astype(str), return_inverse=True)
-        vecs = self.model.encode(list(uniq), batch_size=self.batch_size, normalize_embeddings=True,
+        # Deduplicate with Python strings: a fixed-width numpy str array pads every text to the
+        # longest one (a single 1 MB caption in a batch of 5,000 texts would take 20 GB).
+        strs = [str(t) for t in texts]
+        uniq = sorted(set(strs))  # same order np.unique gave
+        pos = {s: i for i, s in enumerate(uniq)}
+        inverse = np.fromiter((pos[s] for s in strs), dtype=np.intp, count=len(strs))
+        vecs = self.model.encode(uniq, batch_size=self.batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False)
         return vecs[inverse].astype(np.float32, copy=False)
 

@@ -186,6 +186,14 @@ def _build_tree(shots: list[dict]) -> list[dict]:
 # --------------------------------------------------------------------------- texts
 
 
+_PHASE_BRIEF = {"whole": "", "start": "starts to ", "middle": "keeps working and ", "end": "finishes the step and "}
+_PHASE_DETAILED = {
+    "start": "The step gets under way here, with the first strokes and the setup still visible.",
+    "middle": "Midway through the task, the rhythm is steady and nothing new is introduced.",
+    "end": "As the step comes to an end, the result becomes visible and the pace slows.",
+}
+
+
 class _Texts:
     """Renders the release texts of one video from its spec."""
 
@@ -227,7 +235,16 @@ class _Texts:
             body += f", {step.detail}." if detail else "."
         return cap(f"{connector} {body}") if connector else cap(body)
 
-    def summary_brief(self, poss: list[int], is_root: bool) -> str:
+    def phase(self, pos: int, span: tuple[float, float] | None) -> str:
+        """Which part of a step a node covers: siblings inside one long step are told apart,
+        as GPT does for the halves of one action (never word-for-word twins)."""
+        if span is None:
+            return "whole"
+        st = self.spec["steps"][pos]
+        starts, ends = span[0] <= st["start"] + 0.05, span[1] >= st["end"] - 0.05
+        return "whole" if starts and ends else "start" if starts else "end" if ends else "middle"
+
+    def summary_brief(self, poss: list[int], is_root: bool, span: tuple[float, float] | None = None) -> str:
         kinds = [self.step_of(p)[0] for p in poss]
         if len(poss) == 1:
             kind, step = self.step_of(poss[0])
@@ -235,7 +252,8 @@ class _Texts:
                 return TITLE_CARD["summary"].format(color=self.color)
             if kind == "idle":
                 return step_sentence_idle(step, True)
-            s = f"{cap(self.actor.full)} {third_person(step.verb)} {step.obj} with {step.tool} {step.where}"
+            lead = _PHASE_BRIEF[self.phase(poss[0], span)]
+            s = f"{cap(self.actor.full)} {lead}{third_person(step.verb)} {step.obj} with {step.tool} {step.where}"
             if words(s) + words(step.detail) <= 22:
                 s += f", {step.detail}"
             return s + "."
@@ -252,7 +270,8 @@ class _Texts:
             body = ", then ".join(vps[:-1]) + f", and finally {vps[-1]}"
         return f"{subject} {body}."
 
-    def summary_detailed(self, poss: list[int], is_root: bool, n_shots: int, motion: str) -> str:
+    def summary_detailed(self, poss: list[int], is_root: bool, n_shots: int, motion: str,
+                         span: tuple[float, float] | None = None) -> str:
         camera = _CAMERA[motion][0]
         if len(poss) == 1:
             kind, step = self.step_of(poss[0])
@@ -260,6 +279,8 @@ class _Texts:
                 return " ".join([TITLE_CARD["summary"].format(color=self.color), TITLE_CARD["detail"],
                                  "A second card follows with the same lettering before the tutorial begins."])
             parts = [self.sentence(poss[0], None)]
+            if kind == "step" and self.phase(poss[0], span) != "whole":
+                parts.insert(0, _PHASE_DETAILED[self.phase(poss[0], span)])
             if kind == "step":
                 parts.append(f"The scene is set in {self.setting}, and {camera} over {n_shots} short shots.")
                 parts.append(f"Close-ups show {step.obj} and {step.tool} clearly while {self.actor.short} works.")
@@ -394,8 +415,9 @@ def generate_video(seed: int, index: int) -> dict:
             a_brief, a_detailed, actor = texts.action(dominant)
             gpt = {
                 "summary": {
-                    "brief": texts.summary_brief(poss, n["level"] == 0),
-                    "detailed": texts.summary_detailed(poss, n["level"] == 0, n["j"] - n["i"], cat.motion),
+                    "brief": texts.summary_brief(poss, n["level"] == 0, (n["start"], n["end"])),
+                    "detailed": texts.summary_detailed(poss, n["level"] == 0, n["j"] - n["i"], cat.motion,
+                                                       (n["start"], n["end"])),
                 },
                 "action": {"brief": a_brief, "detailed": a_detailed, "actor": actor},
             }

@@ -116,7 +116,7 @@ def _duplicates(view: VideoView) -> Signal:
             if not len(others):
                 continue
             j = others[np.argmax(sim[i, others])]
-            vals[i] = float(np.clip((0.98 - sim[i, j]) / 0.08, 0, 1))
+            vals[i] = float(np.clip((0.99 - sim[i, j]) / 0.04, 0, 1))
             expl[i] = (f"near-duplicate of segment {view.seg.segment_id[j]} (cosine {sim[i, j]:.2f})" if vals[i] < 1
                        else "no near-duplicate elsewhere in the video")
     return Signal("consistency.duplicate", vals, expl)
@@ -140,10 +140,47 @@ def _text_quality(view: VideoView) -> Signal:
     return Signal("consistency.text_quality", vals, expl)
 
 
+OWN_ISSUES = ("nonpositive_duration", "duplicate_id", "orphan", "level_mismatch", "non_binary")
+
+
 def _structure(view: VideoView) -> Signal:
-    issues = view.seg.structure_issues
-    vals = np.array([0.0 if x is not None and len(x) else 1.0 for x in issues])
-    vals[~view.audited] = np.nan
-    expl = [None if np.isnan(v) else ("tree structure: " + ", ".join(x) if v == 0 else "tree structure ok")
-            for v, x in zip(vals, issues)]
+    """Which node broke the tree? The one at odds with its parent, its sibling AND its children.
+
+    A moved node leaves marks on its neighbours too (its sibling overlaps it, its children
+    stick out of it, its parent is no longer tiled); a neighbour violates one relation,
+    the culprit two or three, so only the culprit gets a strong reason.
+    """
+    seg = view.seg
+    n = len(seg)
+    st, en = seg.start.to_numpy(float), seg.end.to_numpy(float)
+    pos = {sid: i for i, sid in enumerate(seg.segment_id)}
+    parent = np.array([pos.get(p, -1) if isinstance(p, str) else -1 for p in seg.parent_id])
+    kids: dict[int, list[int]] = {}
+    for j, p in enumerate(parent):
+        if p >= 0:
+            kids.setdefault(int(p), []).append(j)
+    tol = 0.05
+    vals = np.full(n, np.nan)
+    expl: list[str | None] = [None] * n
+    for i in np.flatnonzero(view.audited):
+        issues = list(seg.structure_issues[i]) if seg.structure_issues[i] is not None else []
+        own = [x for x in issues if x in OWN_ISSUES]
+        p = parent[i]
+        up = p >= 0 and (st[i] < st[p] - tol or en[i] > en[p] + tol)
+        sibs = [j for j in kids.get(int(p), []) if j != i] if p >= 0 else []
+        # in a tiling, each of my boundaries inside the parent meets a sibling's boundary
+        side = any(not (abs(en[i] - st[j]) <= tol or abs(st[i] - en[j]) <= tol) for j in sibs)
+        ch = kids.get(int(i), [])
+        down = bool(ch) and (any(st[j] < st[i] - tol or en[j] > en[i] + tol for j in ch)
+                             or abs(min(st[j] for j in ch) - st[i]) > tol or abs(max(en[j] for j in ch) - en[i]) > tol)
+        broken = int(up) + int(side) + int(down)
+        if own or broken >= 2:
+            vals[i] = 0.0
+        elif broken == 1:
+            vals[i] = 0.7
+        else:
+            vals[i] = 1.0
+        where = [w for w, b in (("parent", up), ("sibling", side), ("children", down)) if b]
+        expl[i] = ("tree structure ok" if vals[i] == 1.0 else
+                   "tree structure: " + ", ".join(own + [f"at odds with its {w}" for w in where]))
     return Signal("consistency.structure", vals, expl)

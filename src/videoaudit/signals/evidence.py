@@ -57,19 +57,31 @@ def _contrastive(view: VideoView) -> Signal:
 
 
 def _object_support(view: VideoView) -> Signal:
-    n = len(view.seg)
+    """Share of the brief summary's content words found anywhere else in the video.
+
+    "Anywhere else" is the evidence (captions, transcript, title, description, opinions)
+    and the other segments' annotations: a parent summarises its children in their words,
+    so a real object is named more than once, while an invented one appears only here.
+    """
+    seg = view.seg
+    n = len(seg)
     vals = np.full(n, np.nan)
     expl: list[str | None] = [None] * n
-    if not view.evidence_words:
-        return Signal("evidence.object_support", vals, expl)
-    for i, text in enumerate(view.seg.summary_brief):
+    fields = ("summary_brief", "summary_detailed", "action_brief", "action_detailed", "actor")
+    own_words = [set().union(*(content_words(t) for t in (seg[f][i] for f in fields) if isinstance(t, str)))
+                 for i in range(n)]
+    counts: dict[str, int] = {}
+    for ws in own_words:
+        for w in ws:
+            counts[w] = counts.get(w, 0) + 1
+    for i, text in enumerate(seg.summary_brief):
         if not view.audited[i] or not isinstance(text, str):
             continue
         words = content_words(text)
         if not words:
             continue
-        missing = sorted(words - view.evidence_words)
+        missing = sorted(w for w in words if w not in view.evidence_words and counts.get(w, 0) <= 1)
         vals[i] = 1.0 - len(missing) / len(words)
-        expl[i] = ("every content word is found in the evidence" if not missing
-                   else f"not in any evidence: {', '.join(missing[:6])}")
+        expl[i] = ("every content word is found elsewhere in the video" if not missing
+                   else f"named nowhere else in the video: {', '.join(missing[:6])}")
     return Signal("evidence.object_support", vals, expl)

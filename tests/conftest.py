@@ -1,0 +1,100 @@
+"""Shared fixtures: small synthetic samples (with and without media) and audited workspaces.
+
+The signals stage embeds every text with MiniLM on CPU, so the audited workspaces are
+session-scoped: each sample is embedded once per test session, whatever file uses it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+# Set at import time too: session fixtures below may load the text model before any
+# function-scoped fixture runs, and subprocesses started by tests inherit os.environ.
+os.environ.update(OFFLINE_ENV)
+
+
+@pytest.fixture(autouse=True)
+def offline_env(monkeypatch):
+    """Every test runs offline: no hub look-ups, no tokenizer thread pools."""
+    for k, v in OFFLINE_ENV.items():
+        monkeypatch.setenv(k, v)
+    yield
+
+
+@dataclass
+class Audited:
+    """A sample that went through ingest -> import_opinions -> run, and what each step returned."""
+
+    ws: object  # videoaudit.Workspace
+    info: dict  # write_sample's summary
+    root: Path
+    ingest: object = None  # IngestSummary
+    opinions: dict = field(default_factory=dict)
+    reports: dict = field(default_factory=dict)  # stage -> StageReport of the first run
+    withheld: str | None = None  # a video whose opinions were NOT imported
+
+
+def read_jsonl(path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_jsonl(path, records) -> Path:
+    path = Path(path)
+    with path.open("w", encoding="utf-8") as f:
+        for r in records:
+            f.write((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample6(tmp_path_factory) -> dict:
+    """6 videos, seed 1, no media."""
+    from videoaudit.sample import write_sample
+
+    return write_sample(tmp_path_factory.mktemp("sample6"), videos=6, seed=1, media=False)
+
+
+@pytest.fixture(scope="session")
+def sample_media(tmp_path_factory) -> dict:
+    """3 videos, seed 1, with rendered H.264 media (320x240)."""
+    from videoaudit.sample import write_sample
+
+    return write_sample(tmp_path_factory.mktemp("sample_media"), videos=3, seed=1, media=True)
+
+
+@pytest.fixture(scope="session")
+def audited6(sample6, tmp_path_factory) -> Audited:
+    """sample6 ingested and audited; the opinions of ONE video are withheld (to test 'no opinion')."""
+    from videoaudit.api import Workspace
+
+    root = tmp_path_factory.mktemp("ws6")
+    ws = Workspace(root / "ws")
+    ing = ws.ingest(sample6["paths"]["annotations"], format="action100m")
+    ops = read_jsonl(sample6["paths"]["opinions"])
+    withheld = sorted(ws.video_ids())[0]
+    kept = [o for o in ops if o["video_id"] != withheld]
+    assert len(kept) < len(ops), "the withheld video must have had opinions"
+    op_file = write_jsonl(root / "opinions.jsonl", kept)
+    imp = ws.import_opinions(op_file, source="simulated-annotator")
+    reports = ws.run()
+    return Audited(ws=ws, info=sample6, root=root, ingest=ing, opinions=imp, reports=reports, withheld=withheld)
+
+
+@pytest.fixture(scope="session")
+def audited_media(sample_media, tmp_path_factory) -> Audited:
+    """sample_media ingested with its media folder, all opinions imported, audited."""
+    from videoaudit.api import Workspace
+
+    root = tmp_path_factory.mktemp("ws_media")
+    ws = Workspace(root / "ws")
+    ing = ws.ingest(sample_media["paths"]["annotations"], format="action100m", media=sample_media["paths"]["videos"])
+    imp = ws.import_opinions(sample_media["paths"]["opinions"], source="simulated-annotator")
+    reports = ws.run()
+    return Audited(ws=ws, info=sample_media, root=root, ingest=ing, opinions=imp, reports=reports)
