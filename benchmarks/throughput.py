@@ -14,6 +14,9 @@ Prints human-readable lines; the LAST line is one JSON object:
                                        .ingest + .import_opinions + .run(stages=["signals"]) on a 1,000 / 10,000
                                        video sample (written beforehand by another subprocess, not measured)
   memory_ratio_10k_vs_1k               peak_rss_mb_10k / peak_rss_mb_1k
+                                       (--large N changes the big run's size; the key keeps the name "10k";
+                                       large_videos says what it was. --replicate builds it from renamed
+                                       copies of the 1k sample: write_sample takes > 35 min at 10k)
   pipeline_*                           wall seconds of those runs, per phase
   peak_rss_mb_1k_minilm                the 1k run with MiniLM (only with --minilm-1k; null if it timed out)
 
@@ -138,6 +141,42 @@ def ensure_sample(root: Path, videos: int) -> Path:
     return out
 
 
+def replicate_sample(src: Path, root: Path, videos: int) -> Path:
+    """A `videos`-video input made of copies of the sample `src` with renamed video ids (fast, same shape).
+
+    write_sample itself is slow at 10k videos (> 35 min, superlinear); the pipeline only needs
+    realistic rows, and copies have exactly the per-video shape of the original.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    out = root / f"sample-{videos}-replicated"
+    meta = out / "bench-sample.json"
+    if meta.exists() and json.loads(meta.read_text()).get("videos") == videos:
+        _say(f"sample {videos} videos (replicated): reusing {out}")
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    t = pq.read_table(src / "annotations.parquet")
+    ops = [json.loads(line) for line in (src / "opinions.jsonl").read_text().splitlines() if line.strip()]
+    copies, parts, n_ops = -(-videos // t.num_rows), [], 0
+    with open(out / "opinions.jsonl", "w", encoding="utf-8") as fh:
+        for r in range(copies):
+            keep = min(t.num_rows, videos - r * t.num_rows)
+            part = t.slice(0, keep)
+            uid = pc.binary_join_element_wise(part.column("video_uid"), pa.scalar(f"-r{r}"), "")
+            parts.append(part.set_column(part.schema.get_field_index("video_uid"), "video_uid", uid))
+            kept = set(part.column("video_uid").to_pylist())
+            for o in ops:
+                if o["video_id"] in kept:
+                    fh.write(json.dumps({**o, "video_id": f"{o['video_id']}-r{r}"}, ensure_ascii=False) + "\n")
+                    n_ops += 1
+    pq.write_table(pa.concat_tables(parts), out / "annotations.parquet")
+    meta.write_text(json.dumps({"videos": videos, "replicated_from": str(src), "n_opinions": n_ops}))
+    _say(f"sample {videos} videos: {copies} renamed copies of {src} -> {out}  [not part of any measurement]")
+    return out
+
+
 def sample_texts(data: Path) -> tuple[list[str], list[str]]:
     """(annotation texts, opinion texts) of a sample, as the signals see them."""
     import pyarrow.parquet as pq
@@ -224,9 +263,10 @@ def bench_demo(tmp: Path) -> dict:
 
 
 def bench_pipeline(root: Path, tmp: Path, small: int, large: int, minilm_1k: bool, minilm_timeout: float,
-                   tracemalloc_top: int) -> dict:
-    data_s, data_l = ensure_sample(root, small), ensure_sample(root, large)
-    res: dict = {}
+                   tracemalloc_top: int, replicate: bool = False) -> dict:
+    data_s = ensure_sample(root, small)
+    data_l = replicate_sample(data_s, root, large) if replicate else ensure_sample(root, large)
+    res: dict = {"large_sample": "replicated" if replicate else "write_sample", "large_videos": large}
     runs = {}
     for label, data, n in (("1k", data_s, small), ("10k", data_l, large)):
         ws = tmp / f"ws-{label}-hashing"
@@ -272,6 +312,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--sentences", type=int, default=2_000)
     p.add_argument("--small", type=int, default=1_000)
     p.add_argument("--large", type=int, default=10_000)
+    p.add_argument("--replicate", action="store_true",
+                   help="make the large sample from renamed copies of the small one (write_sample is slow at 10k)")
     p.add_argument("--minilm-1k", action="store_true", help="also run the 1k pipeline with MiniLM")
     p.add_argument("--minilm-timeout", type=float, default=600.0)
     p.add_argument("--tracemalloc", type=int, default=0, metavar="N",
@@ -297,7 +339,8 @@ def main(argv: list[str] | None = None) -> dict:
         if "demo" not in a.skip:
             result.update(bench_demo(tmp))
         if "pipeline" not in a.skip:
-            result.update(bench_pipeline(root, tmp, a.small, a.large, a.minilm_1k, a.minilm_timeout, a.tracemalloc))
+            result.update(bench_pipeline(root, tmp, a.small, a.large, a.minilm_1k, a.minilm_timeout, a.tracemalloc,
+                                     a.replicate))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(result))

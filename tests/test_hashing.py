@@ -83,3 +83,14 @@ def test_deterministic_across_processes(emb):
         outs.append(np.frombuffer(bytes.fromhex(r.stdout.strip()), dtype="<f4").reshape(len(TEXTS), -1))
     np.testing.assert_array_equal(outs[0], outs[1])
     np.testing.assert_allclose(outs[0], emb.embed(TEXTS), atol=0, rtol=0)
+
+
+def test_char_block_equals_plain_hashing_vectorizer(emb):
+    """The per-distinct-word shortcut gives exactly sklearn's char_wb HashingVectorizer(norm='l2')."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    docs = [t for t in TEXTS if t] + ["Tabs\tand  double  spaces, UPPER case; the the the."]
+    ref = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=2 ** 20, alternate_sign=True,
+                            norm="l2", dtype=np.float32).transform(docs)
+    got = emb._char_block(docs)
+    assert abs(ref - got).max() < 1e-6

@@ -20,7 +20,7 @@ def media_stage(thumbnails: int = THUMBNAILS_PER_VIDEO, width: int = 160) -> Sta
     Later consumers (lenses, opinion models) add their FrameRequest to the same
     ``sampler.sample`` call, so a video is still decoded once for all of them.
     """
-    from .media import FrameRequest, FrameSampler, MediaError, thumbnail_jpeg
+    from .media import FrameRequest, FrameSampler, thumbnail_jpeg
 
     sampler = FrameSampler()
 
@@ -32,10 +32,8 @@ def media_stage(thumbnails: int = THUMBNAILS_PER_VIDEO, width: int = 160) -> Sta
                 continue
             dur = v["duration"] or 0.0
             times = tuple(dur * (k + 0.5) / thumbnails for k in range(thumbnails)) if dur > 0 else (0.0,)
-            try:
-                frames = sampler.sample(path, [FrameRequest("thumbnails", times=times)])
-            except MediaError as exc:
-                raise MediaError(path, f"video {v['video_id']}: {exc.cause}") from exc
+            # a MediaError names the file; the engine records it against this video and goes on
+            frames = sampler.sample(path, [FrameRequest("thumbnails", times=times)])
             info = sampler.last_info
             media_rows.append({"video_id": v["video_id"], "duration": info.duration, "fps": info.fps,
                                "frame_count": info.frame_count, "width": info.width, "height": info.height,

@@ -25,6 +25,7 @@ from ..schema import CONFIDENCE, VIDEO_CONFIDENCE
 from .tiers import REVIEW_BELOW, tier
 
 BINS = 2000
+COMBINED = "combined.similarity"  # the fused Stouffer term, named in reasons (not a stored signal)
 
 
 @dataclass
@@ -41,7 +42,8 @@ class FusionConfig:
         "evidence.metadata": 0.5,
         "evidence.contrastive": 0.7,
         "evidence.object_support": 0.8,
-        "consistency.brief_detailed": 0.9,
+        "consistency.summary_brief_detailed": 0.9,
+        "consistency.action_brief_detailed": 0.6,
         "consistency.children": 0.8,
         "consistency.actor": 0.9,
         "consistency.na": 0.9,
@@ -56,6 +58,8 @@ class FusionConfig:
     #: segment's own evidence agrees that something is off (the opinion may be the one wrong)
     corroborate: dict[str, str] = field(default_factory=lambda: {"semantic.opinion": "evidence"})
     corroboration_floor: float = 0.5
+    #: weak doubts that agree add up: Stouffer's combination of the similarity signals' z
+    combined_weight: float = 0.9
     z0: float = 3.0  # robust deviations below the median at which a similarity is a coin-flip fault
     slope: float = 1.5
     min_scale: float = 0.03  # floor of the robust spread, so a near-constant signal is not hair-trigger
@@ -105,6 +109,12 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
     names = list(wide.columns)
     vals = wide.to_numpy(float)
     p = np.zeros_like(vals)
+    zsum = np.zeros(len(vals))
+    wsq = np.zeros(len(vals))
+
+    def prob(z):
+        return 1.0 / (1.0 + np.exp(-cfg.slope * (z - cfg.z0)))
+
     for k, name in enumerate(names):
         v = vals[:, k]
         if name in cfg.absolute:
@@ -112,14 +122,25 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
         elif name in stats:
             med, scale = stats[name]
             z = (med - v) / scale
-            p[:, k] = 1.0 / (1.0 + np.exp(-cfg.slope * (z - cfg.z0)))
+            p[:, k] = prob(z)
+            w_k = cfg.weights.get(name, 0.0)
+            ok = ~np.isnan(z)
+            zsum[ok] += w_k * np.clip(z[ok], -2.0, None)
+            wsq[ok] += w_k**2
     p = np.nan_to_num(np.clip(p, 0, 1), nan=0.0)
+    # Stouffer: several similarity signals each a little low is one strong doubt
+    combined = np.where(wsq > 0, zsum / np.sqrt(np.maximum(wsq, 1e-12)), np.nan)
     for name, family in cfg.corroborate.items():
         if name in names:
             fam = [k for k, n in enumerate(names) if n.startswith(family + ".")]
             support = p[:, fam].max(1) if fam else np.zeros(len(p))
             p[:, names.index(name)] *= cfg.corroboration_floor + (1 - cfg.corroboration_floor) * support
-    w = np.array([cfg.weights.get(n, 0.0) for n in names])
+    n_signals = len(names)
+    names = names + [COMBINED]
+    p_comb = np.nan_to_num(prob(combined), nan=0.0)
+    vals = np.column_stack([vals, 1.0 - p_comb])
+    p = np.column_stack([p, p_comb])
+    w = np.array([cfg.weights.get(n, 0.0) for n in names[:-1]] + [cfg.combined_weight])
     risk = p * w[None, :]
     conf = np.prod(1.0 - risk, axis=1)
     keys = list(wide.index)
@@ -131,14 +152,16 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
         for k in order[: cfg.max_reasons]:
             if risk[r, k] < cfg.reason_from:
                 break
-            reasons.append(f"{names[k]} = {vals[r, k]:.2f}: {expl.get((vid, sid, names[k])) or ''}".rstrip(": "))
+            why = (f"several similarity signals are low together (combined z = {combined[r]:.1f})"
+                   if names[k] == COMBINED else expl.get((vid, sid, names[k])) or "")
+            reasons.append(f"{names[k]} = {vals[r, k]:.2f}: {why}".rstrip(": "))
         level, start, end, beyond_clip = info_of[(vid, sid)]
         if beyond_clip:
             reasons.append("beyond_clip: the text describes more than the clip holds")
         rows.append({
             "video_id": vid, "segment_id": sid, "level": int(level), "start": float(start), "end": float(end), "confidence": float(conf[r]), "tier": tier(conf[r]), "reasons": reasons,
             "signals": json.dumps({n: (None if np.isnan(vals[r, k]) else round(float(vals[r, k]), 4))
-                                   for k, n in enumerate(names)}),
+                                   for k, n in enumerate(names[:n_signals])}),
         })
     conf_t = pa.Table.from_pylist(rows, schema=CONFIDENCE)
     return {"confidence": conf_t, "video_confidence": video_confidence(conf_t)}

@@ -56,22 +56,43 @@ class HashingEmbedder:
         # weights on the two L2-normalised blocks so that the mixed vector has norm 1
         self._ww = float(np.sqrt(word_weight))
         self._wc = float(np.sqrt(1.0 - word_weight))
-        common = dict(n_features=_N_HASH, alternate_sign=True, norm="l2", lowercase=True, dtype=np.float32)
-        self._words = HashingVectorizer(analyzer="word", ngram_range=(1, 2),
-                                        token_pattern=r"(?u)\b\w+\b", **common)
-        self._chars = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), **common)
+        common = dict(n_features=_N_HASH, alternate_sign=True, lowercase=True, dtype=np.float32)
+        self._words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b",
+                                        norm="l2", **common)
+        # char_wb n-grams never cross a word boundary, so a text's (signed) n-gram counts are the
+        # sum of its words' counts: hash each DISTINCT word of a call once, not every occurrence
+        self._chars = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), norm=None, **common)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         # identical strings are embedded once per call, like the sentence-transformers backend
-        uniq, inverse = np.unique(np.asarray(texts, dtype=object).astype(str), return_inverse=True)
-        docs = list(uniq)
-        x = self._words.transform(docs) * self._ww + self._chars.transform(docs) * self._wc
+        index: dict[str, int] = {}
+        inverse = np.fromiter((index.setdefault(t if isinstance(t, str) else str(t), len(index)) for t in texts),
+                              dtype=np.int64, count=len(texts))
+        docs = list(index)
+        x = self._words.transform(docs) * self._ww + self._char_block(docs) * self._wc
         vecs = _project(x, self.dim, self.k, self.seed)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         np.divide(vecs, norms, out=vecs, where=norms > 0)
-        return vecs[inverse.reshape(-1)]
+        return vecs[inverse]
+
+    def _char_block(self, docs: list[str]):
+        """L2-normalised char_wb 3-5-gram hashed counts of docs; equal to ``HashingVectorizer(norm="l2")``."""
+        import scipy.sparse as sp
+        from sklearn.preprocessing import normalize
+
+        vocab: dict[str, int] = {}
+        cols: list[int] = []
+        indptr = [0]
+        for d in docs:
+            cols.extend(vocab.setdefault(w, len(vocab)) for w in d.lower().split())
+            indptr.append(len(cols))
+        counts = sp.csr_matrix((np.ones(len(cols), np.float32), np.asarray(cols, np.int64), np.asarray(indptr)),
+                               shape=(len(docs), len(vocab)))
+        counts.sum_duplicates()
+        per_word = self._chars.transform(list(vocab)) if vocab else sp.csr_matrix((0, _N_HASH), dtype=np.float32)
+        return normalize(counts @ per_word, norm="l2", copy=False)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -94,8 +115,12 @@ def _project(x, dim: int, k: int, seed: int) -> np.ndarray:
     import scipy.sparse as sp
 
     x = x.tocsr()
-    used, inv = np.unique(x.indices, return_inverse=True)
-    xc = sp.csr_matrix((x.data, inv.reshape(-1), x.indptr), shape=(x.shape[0], len(used)))
+    # the distinct hashed features present, and x re-indexed onto them (O(nnz), no sort)
+    present = np.zeros(x.shape[1], dtype=bool)
+    present[x.indices] = True
+    used = np.flatnonzero(present)
+    position = np.cumsum(present, dtype=np.int64) - 1
+    xc = sp.csr_matrix((x.data, position[x.indices], x.indptr), shape=(x.shape[0], len(used)))
     edges = np.linspace(0, dim, k + 1).astype(np.uint64)
     width = np.diff(edges)
     keys = (used.astype(np.uint64)[:, None] * np.uint64(k) + np.arange(k, dtype=np.uint64)[None, :]

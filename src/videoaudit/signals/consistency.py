@@ -32,7 +32,7 @@ def prototypes(embedder) -> tuple[np.ndarray, np.ndarray]:
 
 def consistency_signals(view: VideoView, embedder) -> list[Signal]:
     return [
-        _brief_detailed(view),
+        *_brief_detailed(view),
         _children(view),
         _actor(view),
         _na(view, embedder),
@@ -42,14 +42,16 @@ def consistency_signals(view: VideoView, embedder) -> list[Signal]:
     ]
 
 
-def _brief_detailed(view: VideoView) -> Signal:
+def _brief_detailed(view: VideoView) -> list[Signal]:
+    """Brief vs detailed, for the summary and the action separately (their scales differ)."""
     v, h = view.vec, view.has
-    s = masked(cosine_rows(v["summary_brief"], v["summary_detailed"]), h["summary_brief"] & h["summary_detailed"])
-    a = masked(cosine_rows(v["action_brief"], v["action_detailed"]), h["action_brief"] & h["action_detailed"])
-    vals = np.fmin(s, a)  # fmin ignores a nan side
-    expl = [None if np.isnan(x) else (f"summary brief vs detailed {s[i]:.2f}" if np.isnan(a[i]) or s[i] <= a[i]
-                                      else f"action brief vs detailed {a[i]:.2f}") for i, x in enumerate(vals)]
-    return Signal("consistency.brief_detailed", vals, expl)
+    out = []
+    for what in ("summary", "action"):
+        b, d = f"{what}_brief", f"{what}_detailed"
+        vals = masked(cosine_rows(v[b], v[d]), h[b] & h[d] & view.audited)
+        out.append(Signal(f"consistency.{what}_brief_detailed", vals,
+                          describe(vals, lambda i, x, w=what: f"{w} brief vs detailed {x:.2f}")))
+    return out
 
 
 def _children(view: VideoView) -> Signal:
@@ -96,7 +98,7 @@ def _na(view: VideoView, embedder) -> Signal:
         static, action = prototypes(embedder)
         mat = _norm_rows(view.vec["annotation"][idx] + view.vec["captions"][idx])
         margin = (mat @ static.T).max(1) - (mat @ action.T).max(1)
-        vals[idx] = 1.0 / (1.0 + np.exp(-margin / 0.05))
+        vals[idx] = 1.0 / (1.0 + np.exp(-margin / 0.02))
         for k, i in enumerate(idx):
             expl[i] = ("marked N/A and its material shows no action" if vals[i] >= 0.5
                        else f"marked N/A but its text and captions describe an action (margin {margin[k]:+.2f})")
