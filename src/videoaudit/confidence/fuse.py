@@ -111,6 +111,8 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
     p = np.zeros_like(vals)
     zsum = np.zeros(len(vals))
     wsq = np.zeros(len(vals))
+    n_rel = np.zeros(len(vals))
+    p_rel_max = np.zeros(len(vals))
 
     def prob(z):
         return 1.0 / (1.0 + np.exp(-cfg.slope * (z - cfg.z0)))
@@ -125,11 +127,15 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
             p[:, k] = prob(z)
             w_k = cfg.weights.get(name, 0.0)
             ok = ~np.isnan(z)
-            zsum[ok] += w_k * np.clip(z[ok], -2.0, None)
-            wsq[ok] += w_k**2
+            if w_k > 0:
+                zsum[ok] += w_k * np.clip(z[ok], -2.0, None)
+                wsq[ok] += w_k**2
+                n_rel[ok] += 1
+                p_rel_max = np.fmax(p_rel_max, np.nan_to_num(p[:, k]) * w_k)
     p = np.nan_to_num(np.clip(p, 0, 1), nan=0.0)
-    # Stouffer: several similarity signals each a little low is one strong doubt
-    combined = np.where(wsq > 0, zsum / np.sqrt(np.maximum(wsq, 1e-12)), np.nan)
+    # Stouffer: several similarity signals each a little low is one strong doubt. It adds
+    # only what goes beyond the strongest single signal, and needs two signals to exist.
+    combined = np.where(n_rel >= 2, zsum / np.sqrt(np.maximum(wsq, 1e-12)), np.nan)
     for name, family in cfg.corroborate.items():
         if name in names:
             fam = [k for k, n in enumerate(names) if n.startswith(family + ".")]
@@ -137,10 +143,10 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
             p[:, names.index(name)] *= cfg.corroboration_floor + (1 - cfg.corroboration_floor) * support
     n_signals = len(names)
     names = names + [COMBINED]
-    p_comb = np.nan_to_num(prob(combined), nan=0.0)
+    p_comb = np.clip(np.nan_to_num(prob(combined), nan=0.0) * cfg.combined_weight - p_rel_max, 0, 1)
     vals = np.column_stack([vals, 1.0 - p_comb])
     p = np.column_stack([p, p_comb])
-    w = np.array([cfg.weights.get(n, 0.0) for n in names[:-1]] + [cfg.combined_weight])
+    w = np.array([cfg.weights.get(n, 0.0) for n in names[:-1]] + [1.0])  # p_comb is already weighted
     risk = p * w[None, :]
     conf = np.prod(1.0 - risk, axis=1)
     keys = list(wide.index)

@@ -8,6 +8,7 @@ that a broken tree (a moved boundary, an orphan) still gets sensible evidence wi
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -76,6 +77,7 @@ class VideoView:
     description_text: str | None
     evidence_words: set[str] = field(default_factory=set)
     opinion_text: list[str | None] = field(default_factory=list)  # per segment: what the opinions say of it
+    cache: dict = field(default_factory=dict)  # results several signal families share
 
 
 class Embeddings:
@@ -102,14 +104,16 @@ TEXT_FIELDS = ("summary_brief", "summary_detailed", "action_brief", "action_deta
 
 def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedder) -> list[VideoView]:
     """Embed every text of the batch in one call and assemble one VideoView per video."""
-    seg_all = segments.to_pandas()
+    seg_by_video = {vid: g.reset_index(drop=True) for vid, g in segments.to_pandas().groupby("video_id", sort=False)}
+    empty_seg = segments.schema.empty_table().to_pandas()
     vids = videos.to_pandas()
     ops = opinions.to_pandas()
+    ops_by_video = {vid: g for vid, g in ops.groupby("video_id", sort=False)} if len(ops) else {}
     emb = Embeddings(embedder)
     plans = []
     for vrow in vids.itertuples(index=False):
         vid = vrow.video_id
-        seg = seg_all[seg_all.video_id == vid].reset_index(drop=True)
+        seg = seg_by_video.get(vid, empty_seg)
         n = len(seg)
         tickets: dict[str, np.ndarray] = {}
         has: dict[str, np.ndarray] = {}
@@ -123,7 +127,7 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
         chunk_t = [emb.want(c[2]) for c in chunks]
         meta_text = " ".join(t for t in (vrow.title, (vrow.description or "")[:400]) if isinstance(t, str) and t.strip())
         meta_t = emb.want(meta_text) if meta_text else -1
-        vops = ops[ops.video_id == vid] if len(ops) else ops
+        vops = ops_by_video.get(vid, ops.iloc[:0])
         ev = vops[vops.kind == "event"].sort_values("start").reset_index(drop=True) if len(vops) else vops
         ev_t = [emb.want(t) for t in ev.text] if len(ev) else []
         desc = vops[vops.kind == "description"] if len(vops) else vops
@@ -249,5 +253,7 @@ def _stem(w: str) -> str:
     return w
 
 
-def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 3 and w not in _STOP}
+@functools.lru_cache(maxsize=65536)
+def content_words(text: str) -> frozenset[str]:
+    """Lower-cased, crudely stemmed words of 3+ letters that are not stop words (cached: texts repeat)."""
+    return frozenset(_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 3 and w not in _STOP)

@@ -68,8 +68,9 @@ def _object_support(view: VideoView) -> Signal:
     vals = np.full(n, np.nan)
     expl: list[str | None] = [None] * n
     fields = ("summary_brief", "summary_detailed", "action_brief", "action_detailed", "actor")
-    own_words = [set().union(*(content_words(t) for t in (seg[f][i] for f in fields) if isinstance(t, str)))
-                 for i in range(n)]
+    columns = [seg[f].tolist() for f in fields]
+    own_words = [frozenset().union(*(content_words(t) for t in texts if isinstance(t, str)))
+                 for texts in zip(*columns)] if n else []
     counts: dict[str, int] = {}
     for ws in own_words:
         for w in ws:

@@ -43,15 +43,22 @@ def annotation_for_opinion(view: VideoView) -> list[str | None]:
     """The annotation text an opinion is compared with: the root's detailed summary, else the brief one."""
     seg = view.seg
     out = []
-    for i, r in enumerate(seg.itertuples(index=False)):
-        primary = r.summary_detailed if view.is_root[i] else r.summary_brief
-        out.append(primary if isinstance(primary, str) and primary.strip() else r.action_brief)
+    for root, detailed, brief, action in zip(view.is_root, seg.summary_detailed.tolist(), seg.summary_brief.tolist(),
+                                             seg.action_brief.tolist()):
+        primary = detailed if root else brief
+        out.append(primary if isinstance(primary, str) and primary.strip() else action)
     return out
 
 
+def opinion_levenshtein(view: VideoView) -> np.ndarray:
+    """Edit similarity of each segment's annotation to its opinion (computed once per view)."""
+    if "levenshtein" not in view.cache:
+        view.cache["levenshtein"] = normalized_similarity(annotation_for_opinion(view), view.opinion_text)
+    return view.cache["levenshtein"]
+
+
 def lexical_signals(view: VideoView) -> list[Signal]:
-    ann = annotation_for_opinion(view)
-    lev = normalized_similarity(ann, view.opinion_text)
+    lev = opinion_levenshtein(view)
     return [
         Signal("lexical.levenshtein", lev, describe(lev, lambda i, v: f"edit-distance similarity to the opinion {v:.2f}")),
         Signal("lexical.anls", np.where(np.isnan(lev), np.nan, np.where(lev < 0.5, 0.0, lev)),

@@ -11,7 +11,7 @@ import numpy as np
 
 from .base import Signal, cosine_rows, masked
 from .context import VideoView
-from .lexical import annotation_for_opinion, normalized_similarity
+from .lexical import opinion_levenshtein
 
 PARAPHRASE_SEMANTIC = 0.6  # cosine above which a lexically distant pair means the same
 LEXICAL_SAME = 0.5
@@ -27,7 +27,7 @@ def relation(lexical: float, semantic: float) -> str:
 
 def semantic_signals(view: VideoView) -> list[Signal]:
     sem = masked(cosine_rows(view.vec["annotation"], view.vec["opinion"]), view.has["opinion"] & view.has["annotation"])
-    lev = normalized_similarity(annotation_for_opinion(view), view.opinion_text)
+    lev = opinion_levenshtein(view)
     expl = [None if np.isnan(s) else f"{relation(l, s)} with the second opinion (cosine {s:.2f}, edit {0 if np.isnan(l) else l:.2f})"
             for s, l in zip(sem, lev)]
     return [Signal("semantic.opinion", sem, expl)]
