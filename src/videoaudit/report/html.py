@@ -22,6 +22,7 @@ import pyarrow as pa
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
+from videoaudit import evaluate
 from videoaudit import schema as S
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -142,20 +143,10 @@ def tier_badge(tier: Any) -> Markup:
 
 
 def auroc(pos: Iterable[float], neg: Iterable[float]) -> float | None:
-    """Area under the ROC curve of scores ``pos`` (positives) vs ``neg`` (negatives).
-
-    Rank-based (Mann-Whitney U) with average ranks for ties; None when a class is empty.
-    """
-    p = np.asarray([v for v in pos if _num(v) is not None], dtype=float)
-    n = np.asarray([v for v in neg if _num(v) is not None], dtype=float)
-    if p.size == 0 or n.size == 0:
-        return None
-    allv = np.concatenate([p, n])
-    _, inv, counts = np.unique(allv, return_inverse=True, return_counts=True)
-    avg_rank = np.cumsum(counts) - (counts - 1) / 2.0  # 1-based average rank of each value
-    ranks = avg_rank[inv]
-    u = ranks[: p.size].sum() - p.size * (p.size + 1) / 2.0
-    return float(u / (p.size * n.size))
+    """AUROC of scores ``pos`` (positives) vs ``neg`` (negatives), non-numbers dropped."""
+    p = [float(v) for v in pos if _num(v) is not None]
+    n = [float(v) for v in neg if _num(v) is not None]
+    return evaluate.auroc(p + n, [True] * len(p) + [False] * len(n))
 
 
 def _data_uri(img: bytes) -> str:
