@@ -33,7 +33,8 @@ from videoaudit.confidence.tiers import tier  # noqa: E402
 from videoaudit.evaluate import detection, read_truth  # noqa: E402
 from videoaudit.formats.action100m import iter_release, write_release  # noqa: E402
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "action100m" / "examples-public.parquet"
+REAL = Path(os.environ.get("VIDEOAUDIT_REAL_PARQUET") or
+            Path(__file__).resolve().parents[1].parent / "shared" / "data" / "action100m" / "examples-public.parquet")
 SYNTHETIC_SEED = 7
 REAL_FAULT_SEED = 11
 FAMILIES = ("lexical", "semantic", "temporal", "evidence", "consistency")

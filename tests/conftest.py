@@ -20,6 +20,18 @@ OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_P
 os.environ.update(OFFLINE_ENV)
 
 
+def real_parquet() -> Path:
+    """The 5 real Action100M videos: ../shared beside the checkout (as CI lays it), else /work/shared."""
+    env = os.environ.get("VIDEOAUDIT_REAL_PARQUET")
+    candidates = [Path(env)] if env else []
+    candidates += [Path(__file__).resolve().parents[2] / "shared" / "data" / "action100m" / "examples-public.parquet",
+                   Path("/work/shared/data/action100m/examples-public.parquet")]
+    return next((c for c in candidates if c.exists()), candidates[-1])
+
+
+REAL_PARQUET = real_parquet()
+
+
 @pytest.fixture(autouse=True)
 def offline_env(monkeypatch):
     """Every test runs offline: no hub look-ups, no tokenizer thread pools."""

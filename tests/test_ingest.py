@@ -20,7 +20,7 @@ from videoaudit.ingest.jsonl import to_record
 from videoaudit.ingest.validate import find_cycles, structure_issues, unique_ids
 from videoaudit.schema import SEGMENTS, VIDEOS
 
-REAL = Path("/work/shared/data/action100m/examples-public.parquet")
+from conftest import REAL_PARQUET as REAL
 real_only = pytest.mark.skipif(not REAL.exists(), reason="shared example parquet not present")
 
 EXPECTED = {  # video_uid: (nodes, action_brief N/A)

@@ -23,9 +23,7 @@ from videoaudit.sample.generator import release_row
 from videoaudit.sample.vocab import FOREIGN_ACTORS, HALLUCINATION_OBJECTS
 from videoaudit.schema import OPINIONS
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "action100m" / "examples-public.parquet"
-if not REAL.exists():
-    REAL = Path("/work/shared/data/action100m/examples-public.parquet")
+from conftest import REAL_PARQUET as REAL
 
 NA = "N/A"
 
