@@ -41,7 +41,7 @@ class IngestSummary:
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+def progress_bar(enabled: bool, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     if not enabled:
         yield lambda n=1: None
         return
@@ -90,7 +90,7 @@ class Workspace:
             summary.warnings += len(warnings)
             pending.clear()
 
-        with _progress(self.progress, "ingest", None) as advance:
+        with progress_bar(self.progress, "ingest", None) as advance:
             for item in iter_source(source, format=format, media_dir=media, clip=clip):
                 if isinstance(item, RowError):
                     summary.rejected.append(str(item))
@@ -142,10 +142,10 @@ class Workspace:
             with_media = self.store.read("videos", where="media_path IS NOT NULL", columns=["video_id"])
             media_ids = with_media.column("video_id").to_pylist()
             if media_ids:
-                with _progress(self.progress, "media (probe, thumbnails)", len(media_ids)) as adv:
+                with progress_bar(self.progress, "media (probe, thumbnails)", len(media_ids)) as adv:
                     reports["media"] = self.engine.run(media_stage(), media_ids, adv, redo=redo)
         if "signals" in wanted:
-            with _progress(self.progress, "signals", len(ids)) as adv:
+            with progress_bar(self.progress, "signals", len(ids)) as adv:
                 reports["signals"] = self.engine.run(signals_stage(self.text_model), ids, adv, redo=redo)
             if reports["signals"].done:
                 self.store.forget(DOWNSTREAM["signals"])
@@ -155,7 +155,7 @@ class Workspace:
             for rb in self.store.iter_batches("signals", columns=["signal", "value"]):
                 calib.update(pa.Table.from_batches([rb]))
             stage = confidence_stage(calib.stats(cfg.min_scale), cfg)
-            with _progress(self.progress, "confidence", len(ids)) as adv:
+            with progress_bar(self.progress, "confidence", len(ids)) as adv:
                 reports["confidence"] = self.engine.run(stage, ids, adv, redo=redo)
         return reports
 

@@ -39,9 +39,11 @@ def sample(out: Path = typer.Argument(..., help="Folder to write the sample into
            media: bool = typer.Option(True, "--media/--no-media", help="Render H.264 videos too."),
            fault_rate: float = typer.Option(0.25, help="Share of annotated segments given a known fault.")):
     """Write a synthetic dataset in the Action100M release format, with known faults and a truth file."""
+    from .api import progress_bar
     from .sample import write_sample
 
-    info = write_sample(out, videos=videos, seed=seed, media=media, fault_rate=fault_rate)
+    with progress_bar(True, "sample", videos) as advance:
+        info = write_sample(out, videos=videos, seed=seed, media=media, fault_rate=fault_rate, progress=advance)
     console.print(json.dumps(info, indent=2, default=str))
 
 

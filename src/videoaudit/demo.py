@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .api import Workspace
+from .api import Workspace, progress_bar
 from .evaluate import detection, read_truth
 
 
@@ -17,7 +17,8 @@ def run_demo(out: Path, videos: int = 12, seed: int = 0, media: bool = True, con
     t0 = time.perf_counter()
     data = out / "sample"
     say(f"[bold]1/5 sample[/bold] {videos} videos -> {data}")
-    write_sample(data, videos=videos, seed=seed, media=media)
+    with progress_bar(console is not None, "sample", videos) as advance:
+        write_sample(data, videos=videos, seed=seed, media=media, progress=advance)
     ws = Workspace(out / "workspace", progress=console is not None)
     say("[bold]2/5 ingest[/bold]")
     ing = ws.ingest(data / "annotations.parquet", format="action100m", media=data / "videos" if media else None)

@@ -81,12 +81,28 @@ def _first_sentence(text: str) -> str:
     return (m.group(1) if m else text.strip()).rstrip(".!?")
 
 
+def _pick(rng: random.Random, candidates: list, fits, tries: int = 64):
+    """A uniform random candidate that ``fits``, or None: rejection sampling first (the
+    pools are large and mostly fit), a full scan only when that fails. Keeps injection
+    linear in the number of videos instead of quadratic."""
+    if not candidates:
+        return None
+    for _ in range(tries):
+        c = rng.choice(candidates)
+        if fits(c):
+            return c
+    pool = [c for c in candidates if fits(c)]
+    return rng.choice(pool) if pool else None
+
+
 class _Ctx:
     """Indexes of the (clean) input rows."""
 
     def __init__(self, rows: list[dict]):
         self.rows = rows
         self.gpt_nodes: list[tuple[int, int]] = []
+        self.gpt_by_row: list[list[tuple[int, int]]] = []
+        self.gpt_by_level: dict[int, list[tuple[int, int]]] = {}
         self.children: list[dict[str, list[int]]] = []
         self.by_id: list[dict[str, int]] = []
         self.text: list[str] = []
@@ -95,6 +111,7 @@ class _Ctx:
             nodes = row.get("nodes") or []
             kids: dict[str, list[int]] = {}
             ids: dict[str, int] = {}
+            first = len(self.gpt_nodes)
             for ni, node in enumerate(nodes):
                 if node.get("node_id") is not None:
                     ids[node["node_id"]] = ni
@@ -102,6 +119,8 @@ class _Ctx:
                     kids.setdefault(node["parent_id"], []).append(ni)
                 if isinstance(node.get("gpt"), dict) and node.get("node_id") is not None:
                     self.gpt_nodes.append((ri, ni))
+                    self.gpt_by_level.setdefault(node.get("level") or 0, []).append((ri, ni))
+            self.gpt_by_row.append(self.gpt_nodes[first:])
             self.children.append(kids)
             self.by_id.append(ids)
             self.text.append(" ".join(_strings(row)).lower())
@@ -183,12 +202,17 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
 
     # ---- one function per kind: apply to candidate c, return True if applied
     def swap_cross_video(c, strict):
-        pool = [p for p in ctx.gpt_nodes if p[0] != c[0] and _get(ctx.node(p)["gpt"], "summary", "brief")]
-        if not pool:
-            return False
+        def fits(p):
+            return p[0] != c[0] and bool(_get(ctx.node(p)["gpt"], "summary", "brief"))
+
         level = ctx.node(c).get("level") or 0
-        best = min(abs((ctx.node(p).get("level") or 0) - level) for p in pool)
-        src = rng.choice([p for p in pool if abs((ctx.node(p).get("level") or 0) - level) == best])
+        src = None
+        for lv in sorted(ctx.gpt_by_level, key=lambda lv: (abs(lv - level), lv)):  # nearest level first
+            src = _pick(rng, ctx.gpt_by_level[lv], fits)
+            if src is not None:
+                break
+        if src is None:
+            return False
         onode(c)["gpt"] = copy.deepcopy(ctx.node(src)["gpt"])
         s = ctx.node(src)
         mark(c, "swap_cross_video", f"all gpt fields taken from video {ctx.rows[src[0]].get('video_uid')} "
@@ -198,7 +222,7 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
     def swap_within_video(c, strict):
         me = ctx.node(c)
         mine = _get(me["gpt"], "summary", "brief")
-        pool = [p for p in ctx.gpt_nodes if p[0] == c[0] and p != c and ok(p, strict)
+        pool = [p for p in ctx.gpt_by_row[c[0]] if p != c and ok(p, strict)
                 and p not in ctx.family(c) and not _overlaps(me, ctx.node(p))
                 and _get(ctx.node(p)["gpt"], "summary", "brief") != mine]
         if strict:
@@ -299,17 +323,17 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
             brief = _get(ctx.node(p)["gpt"], "action", "brief")
             return (not _is_na(brief) and brief.strip().lower() != mine
                     and _get(ctx.node(p)["gpt"], "summary", "brief"))
-        pool = [p for p in ctx.gpt_nodes if p[0] != c[0] and fits(p)]
-        if not pool and same_video_ok:
-            pool = [p for p in ctx.gpt_nodes if p[0] == c[0] and p != c and fits(p)
-                    and not _overlaps(ctx.node(c), ctx.node(p))]
-        return pool
+        p = _pick(rng, ctx.gpt_nodes, lambda p: p[0] != c[0] and fits(p))
+        if p is None and same_video_ok:
+            p = _pick(rng, ctx.gpt_by_row[c[0]],
+                      lambda p: p != c and fits(p) and not _overlaps(ctx.node(c), ctx.node(p)))
+        return p
 
     def brief_contradicts_detailed(c, strict):
-        pool = _other_action_pool(c, same_video_ok=True)
-        if not pool:
+        picked = _other_action_pool(c, same_video_ok=True)
+        if picked is None:
             return False
-        src = ctx.node(rng.choice(pool))
+        src = ctx.node(picked)
         node = onode(c)
         _set(node, "summary", "brief", _get(src["gpt"], "summary", "brief"))
         _set(node, "action", "brief", _get(src["gpt"], "action", "brief"))
@@ -320,10 +344,10 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
     def parent_mismatch(c, strict):
         if ctx.gpt_children(c) < 1 and ctx.n_children(c) < 2:
             return False
-        pool = [p for p in ctx.gpt_nodes if p[0] != c[0] and _get(ctx.node(p)["gpt"], "summary", "detailed")]
-        if not pool:
+        sp = _pick(rng, ctx.gpt_nodes,
+                   lambda p: p[0] != c[0] and bool(_get(ctx.node(p)["gpt"], "summary", "detailed")))
+        if sp is None:
             return False
-        sp = rng.choice(pool)
         src = ctx.node(sp)
         node = onode(c)
         _set(node, "summary", "brief", _get(src["gpt"], "summary", "brief") or "")
@@ -345,6 +369,9 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
     apply = {k: v for k, v in locals().items() if k in FAULT_KINDS}
 
     k_i = 0
+    # Per (kind, strictness) cursor into ``order``: a node passed over once (faulted,
+    # blocked, or unfit for that kind) is not looked at again, so injection stays linear.
+    cursor: dict[tuple[str, bool], int] = {}
     while len(faulted) < target and len(dead) < len(kinds):
         kind = kinds[k_i % len(kinds)]
         k_i += 1
@@ -352,10 +379,14 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
             continue
         done = False
         for strict in (True, False):
-            for c in order:
+            i = cursor.get((kind, strict), 0)
+            while i < len(order):
+                c = order[i]
+                i += 1
                 if ok(c, strict) and apply[kind](c, strict):
                     done = True
                     break
+            cursor[(kind, strict)] = i
             if done:
                 break
         if not done:
