@@ -22,8 +22,11 @@ JSON (:func:`extract_json`)
     their own. The longest top-level value wins (the earliest on a tie). Fences, prose
     before and after, and nesting need no special case. Not accepted: Python literals
     (single quotes, ``True``), trailing commas, comments -- they are not JSON, and
-    guessing would be the kind of lie this module exists to avoid. Worst case is quadratic
-    in pathological input (thousands of unclosed brackets); VLM replies are small.
+    guessing would be the kind of lie this module exists to avoid. Degenerate output is
+    kept cheap: brackets that cannot start JSON (``[note]``) are not tried, decoding runs
+    on a growing window, and input nested past the recursion limit at many places (a
+    generation loop of ``[1,[1,[1,...``) raises ``ValueError("gave up: ...")`` rather than
+    take seconds -- a refusal to answer, never a smaller answer.
 
 Events (:func:`parse_events`)
     A JSON list of objects, a single object (one event), or an object wrapping the list
@@ -95,6 +98,7 @@ import json
 import math
 import numbers
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Generic, Iterable, Sequence, TypeVar
 
@@ -208,7 +212,13 @@ _DECODER = json.JSONDecoder()
 # A '[' or '{' that could start JSON: '{' then '"' or '}', '[' then a value or ']'. Cheap
 # pre-filter so prose brackets ("[note]", "{a}") cost no decode attempt.
 _OPEN_RE = re.compile(r"\{(?=\s*[\"}])|\[(?=\s*[\[\]{\"0-9tfnNI-])")
-_WINDOW = 4096
+_WINDOW = 1024
+_MAX_TOO_DEEP = 32  # decode attempts that hit the recursion limit before giving up
+_BRACKET_RUN_RE = re.compile(r"\[+")
+
+
+class _TooDeep(Exception):
+    pass
 
 
 def _decode_at(text: str, j: int) -> tuple[Any, int] | None:
@@ -226,7 +236,7 @@ def _decode_at(text: str, j: int) -> tuple[Any, int] | None:
             value, end = _DECODER.raw_decode(chunk)
             return value, j + end
         except RecursionError:
-            return None
+            raise _TooDeep from None
         except json.JSONDecodeError as exc:
             if stop == n or (exc.pos < len(chunk) - 8 and not exc.msg.startswith(("Unterminated", "Invalid \\u"))):
                 return None
@@ -240,13 +250,32 @@ def extract_json(text: str) -> Any:
     if not isinstance(text, str):
         raise ValueError(f"expected text, got {type(text).__name__}")
     best: tuple[int, Any] | None = None  # (length, value); earliest wins a tie
-    i = 0
+    i = too_deep = run_end = 0
     while True:
         m = _OPEN_RE.search(text, i)
         if m is None:
             break
         j = m.start()
-        got = _decode_at(text, j)
+        try:
+            got = _decode_at(text, j)
+        except _TooDeep:
+            # From any '[' that still has at least the recursion limit of '[' after it the
+            # decoder must recurse too deep again: skip those (sound, and cheap).
+            # Positions further into the same run fail the same way; they do not count
+            # towards giving up (at most the recursion limit of them are tried).
+            run = _BRACKET_RUN_RE.match(text, j).end() - j
+            limit = sys.getrecursionlimit()
+            if run > limit:
+                i, run_end = j + run - limit, j + run
+                continue
+            if j >= run_end:
+                too_deep += 1
+            if too_deep >= _MAX_TOO_DEEP:
+                raise ValueError(
+                    f"gave up: JSON nested deeper than the recursion limit at {too_deep} places "
+                    f"(last at offset {j})"
+                ) from None
+            got = None
         if got is None:
             i = j + 1
             continue
@@ -482,11 +511,15 @@ def _molmo1_points(attrs: dict[str, str], label: str | None,
 
 def parse_points(text: str, frame_times: Sequence[float] | None = None) -> list[Point] | ParseFailure:
     """Points from Molmo2 ``<points coords=...>`` / ``<tracks ...>`` and Molmo ``<point x= y=>``
-    tags (formats and policy in the module docstring). Never raises on any ``text``."""
+    tags (formats and policy in the module docstring). Never raises on any ``text``; raises
+    ``ValueError`` only for ``frame_times`` that are not finite numbers."""
     if not isinstance(text, str):
         return ParseFailure(repr(text), f"expected text, got {type(text).__name__}")
     if frame_times is not None:
-        frame_times = [float(t) for t in frame_times]
+        try:
+            frame_times = [float(t) for t in frame_times]
+        except (TypeError, ValueError):
+            raise ValueError(f"frame_times {frame_times!r}: not all numbers") from None
         if not all(math.isfinite(t) for t in frame_times):
             raise ValueError(f"frame_times {frame_times!r}: not all finite")
     points: list[Point] = []
