@@ -44,4 +44,4 @@ def get(role: str, name: str, **kwargs) -> Any:
 
 
 def _load_builtin() -> None:
-    from . import hashing, text  # noqa: F401  (register on import)
+    from . import hashing, pixels, text  # noqa: F401  (each registers its backends on import)
