@@ -71,6 +71,7 @@ class Workspace:
 
         store = self.store
         done = set() if force else store.finished("ingest")
+        present = set(self.video_ids())  # rows of these may exist (an interrupted batch): replace them
         summary = IngestSummary()
         pending: list = []
 
@@ -78,12 +79,15 @@ class Workspace:
             if not pending:
                 return
             ids = [p.video["video_id"] for p in pending]
-            store.replace("videos", ids, pa.Table.from_pylist([p.video for p in pending], schema=_schema("videos")))
+            fresh = present.isdisjoint(ids)
+            store.replace("videos", ids, pa.Table.from_pylist([p.video for p in pending], schema=_schema("videos")),
+                          fresh=fresh)
             segs = [s for p in pending for s in p.segments]
-            store.replace("segments", ids, pa.Table.from_pylist(segs, schema=_schema("segments")))
+            store.replace("segments", ids, pa.Table.from_pylist(segs, schema=_schema("segments")), fresh=fresh)
             warnings = [(p.video["video_id"], None, w) for p in pending for w in p.warnings]
             store.record_errors("ingest", warnings)
-            store.forget(DOWNSTREAM["ingest"], ids)
+            if not fresh:
+                store.forget(DOWNSTREAM["ingest"], ids)
             store.mark("ingest", ids)
             summary.videos += len(ids)
             summary.segments += len(segs)
@@ -118,7 +122,7 @@ class Workspace:
         rows, errors = read_opinions(Path(path), source=source, known_videos=known)
         self.store.record_errors("opinions", errors)
         vids = sorted(set(rows.column("video_id").to_pylist()))
-        if replace and vids:
+        if replace and vids and self.store.count("opinions"):
             # the source's earlier opinions on these videos are superseded; other sources stay
             existing = self.store.read("opinions", vids)
             keep = existing.filter(pc.invert(pc.is_in(existing.column("source"), pa.array(

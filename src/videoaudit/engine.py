@@ -80,13 +80,17 @@ class LocalEngine:
         all_ids = video_ids if video_ids is not None else store.read("videos", columns=["video_id"]).column(
             "video_id").to_pylist()
         finished = set() if redo else store.finished(stage.name)
+        touched = store.touched(stage.name)  # may have rows (even unfinished): replace, never duplicate
         todo = [v for v in all_ids if v not in finished]
         report = StageReport(stage.name, skipped=len(all_ids) - len(todo))
         for ids in _batches(todo, self.batch_size):
             batch = self.load(ids, stage.reads)
             ok, failed, outputs = self._run_batch(stage, batch)
+            fresh = touched.isdisjoint(ids)
+            if fresh:  # say "started" before the first write, so a kill from here on is repaired
+                store.mark(stage.name, ids, status="running")
             for name in stage.writes:
-                store.replace(name, ids, outputs[name] if name in outputs else _empty(name))
+                store.replace(name, ids, outputs[name] if name in outputs else _empty(name), fresh=fresh)
             store.mark(stage.name, ok, failed)
             if failed:
                 store.record_errors(stage.name, [(v, None, e) for v, e in failed.items()])

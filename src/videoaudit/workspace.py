@@ -20,6 +20,13 @@ import pyarrow.compute as pc
 from . import schema as S
 
 
+def _chunks(values: Sequence[str], size: int = 512):
+    """Long IN lists cost memory and time in the SQL planner: delete/update in slices."""
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
 def _sql_list(values: Iterable[str]) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
@@ -94,11 +101,16 @@ class Store:
                 pass
         yield from t.to_arrow().select(list(columns) if columns else S.TABLES[name].names).to_batches(batch_size)
 
-    def replace(self, name: str, video_ids: Sequence[str], rows: pa.Table) -> None:
-        """Write ``rows`` as the complete content of ``name`` for ``video_ids``."""
+    def replace(self, name: str, video_ids: Sequence[str], rows: pa.Table, fresh: bool = False) -> None:
+        """Write ``rows`` as the complete content of ``name`` for ``video_ids``.
+
+        ``fresh=True`` promises that the table holds no rows of these videos yet, which
+        skips the delete (a scan of the whole table: quadratic over a long ingest).
+        """
         t = self.table(name)
-        if video_ids and name in self._names():
-            t.delete(f"video_id IN ({_sql_list(video_ids)})")
+        if video_ids and not fresh and name in self._names():
+            for part in _chunks(video_ids):
+                t.delete(f"video_id IN ({_sql_list(part)})")
         if rows.num_rows:
             t.add(rows.select(S.TABLES[name].names).cast(S.TABLES[name]))
 
@@ -125,13 +137,20 @@ class Store:
         t = self.read("progress", where=f"stage = '{stage}' AND status = 'ok'", columns=["video_id"])
         return set(t.column("video_id").to_pylist())
 
-    def mark(self, stage: str, ok: Sequence[str], failed: dict[str, str] | None = None) -> None:
+    def touched(self, stage: str) -> set[str]:
+        """Videos this stage has ever started (finished, failed or interrupted): their rows may exist."""
+        t = self.read("progress", where=f"stage = '{stage}'", columns=["video_id"])
+        return set(t.column("video_id").to_pylist())
+
+    def mark(self, stage: str, ok: Sequence[str], failed: dict[str, str] | None = None,
+             status: str = "ok") -> None:
+        """Record ``ok`` videos with ``status`` ("ok", or "running" before writing) and failed ones."""
         failed = failed or {}
         ids = list(ok) + list(failed)
         if not ids:
             return
         now = _now()
-        rows = [{"stage": stage, "video_id": v, "status": "ok", "error": None, "finished_at": now} for v in ok]
+        rows = [{"stage": stage, "video_id": v, "status": status, "error": None, "finished_at": now} for v in ok]
         rows += [{"stage": stage, "video_id": v, "status": "error", "error": e, "finished_at": now}
                  for v, e in failed.items()]
         t = self.table("progress")
@@ -140,15 +159,20 @@ class Store:
         t.add(pa.Table.from_pylist(rows, schema=S.PROGRESS))
 
     def forget(self, stages: Sequence[str], video_ids: Sequence[str] | None = None) -> None:
-        """Mark stages as to be redone (for some videos) because their inputs changed."""
+        """Mark stages as to be redone (for some videos) because their inputs changed.
+
+        The ledger rows become "stale", not deleted: the stage's old rows for those videos
+        still exist and must be replaced, never appended to.
+        """
         if "progress" not in self._names() or not stages:
             return
         clause = f"stage IN ({_sql_list(stages)})"
-        if video_ids is not None:
-            if not video_ids:
-                return
-            clause += f" AND video_id IN ({_sql_list(video_ids)})"
-        self.table("progress").delete(clause)
+        if video_ids is None:
+            self.table("progress").update(where=clause, values={"status": "stale"})
+            return
+        for part in _chunks(video_ids):
+            self.table("progress").update(where=f"{clause} AND video_id IN ({_sql_list(part)})",
+                                          values={"status": "stale"})
 
     def record_errors(self, stage: str, errors: Iterable[tuple[str | None, str | None, str]]) -> int:
         now = _now()
