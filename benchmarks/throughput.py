@@ -10,7 +10,7 @@ Prints human-readable lines; the LAST line is one JSON object:
                                        of mixed length (+ _short: <= 12 words, _long: >= 40 words), model
                                        loaded and warmed up beforehand (load time reported apart)
   demo_wall_seconds                    `videoaudit demo --out <tmp>` (default size, MiniLM, media) as a subprocess
-  peak_rss_mb_1k, peak_rss_mb_10k      ru_maxrss of a FRESH subprocess doing Workspace(text_model="hashing")
+  peak_rss_mb_1k, peak_rss_mb_10k      peak RSS (VmHWM) of a FRESH subprocess doing Workspace(text_model="hashing")
                                        .ingest + .import_opinions + .run(stages=["signals"]) on a 1,000 / 10,000
                                        video sample (written beforehand by another subprocess, not measured)
   memory_ratio_10k_vs_1k               peak_rss_mb_10k / peak_rss_mb_1k
@@ -51,6 +51,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _rss_mb() -> float:
+    """Peak resident memory of THIS process image, in MB.
+
+    VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork+exec, so a child of a big
+    parent (this benchmark after loading MiniLM and 160k texts) would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 

@@ -165,7 +165,8 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
         if beyond_clip:
             reasons.append("beyond_clip: the text describes more than the clip holds")
         rows.append({
-            "video_id": vid, "segment_id": sid, "level": int(level), "start": float(start), "end": float(end), "confidence": float(conf[r]), "tier": tier(conf[r]), "reasons": reasons,
+            "video_id": vid, "segment_id": sid, "level": int(level), "start": float(start), "end": float(end),
+            "confidence": float(conf[r]), "tier": tier(conf[r]), "reasons": reasons,
             "signals": json.dumps({n: (None if np.isnan(vals[r, k]) else round(float(vals[r, k]), 4))
                                    for k, n in enumerate(names[:n_signals])}),
         })
