@@ -253,7 +253,7 @@ def _stem(w: str) -> str:
     return w
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)  # keys are whole captions: keep it small; reuse is within a video
 def content_words(text: str) -> frozenset[str]:
     """Lower-cased, crudely stemmed words of 3+ letters that are not stop words (cached: texts repeat)."""
     return frozenset(_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 3 and w not in _STOP)
