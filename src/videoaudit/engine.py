@@ -13,11 +13,11 @@ time, so one bad item is recorded and the run goes on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import pyarrow as pa
 
-from .workspace import Store, filter_ids
+from .workspace import Store, chunks, filter_ids
 
 
 @dataclass
@@ -59,11 +59,6 @@ class StageReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def _batches(ids: Sequence[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(ids), size):
-        yield list(ids[i : i + size])
-
-
 class LocalEngine:
     """One process, batch after batch; the reference engine every other one must match."""
 
@@ -83,7 +78,7 @@ class LocalEngine:
         touched = store.touched(stage.name)  # may have rows (even unfinished): replace, never duplicate
         todo = [v for v in all_ids if v not in finished]
         report = StageReport(stage.name, skipped=len(all_ids) - len(todo))
-        for ids in _batches(todo, self.batch_size):
+        for ids in chunks(todo, self.batch_size):
             batch = self.load(ids, stage.reads)
             ok, failed, outputs = self._run_batch(stage, batch)
             fresh = touched.isdisjoint(ids)

@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 from . import schema as S
 
 
-def _chunks(values: Sequence[str], size: int = 512):
-    """Long IN lists cost memory and time in the SQL planner: delete/update in slices."""
+def chunks(values: Sequence[str], size: int = 512):
+    """Consecutive slices of ``size`` (long SQL IN lists cost the planner memory and time)."""
     values = list(values)
     for i in range(0, len(values), size):
         yield values[i : i + size]
@@ -109,7 +109,7 @@ class Store:
         """
         t = self.table(name)
         if video_ids and not fresh and name in self._names():
-            for part in _chunks(video_ids):
+            for part in chunks(video_ids):
                 t.delete(f"video_id IN ({_sql_list(part)})")
         if rows.num_rows:
             t.add(rows.select(S.TABLES[name].names).cast(S.TABLES[name]))
@@ -170,7 +170,7 @@ class Store:
         if video_ids is None:
             self.table("progress").update(where=clause, values={"status": "stale"})
             return
-        for part in _chunks(video_ids):
+        for part in chunks(video_ids):
             self.table("progress").update(where=f"{clause} AND video_id IN ({_sql_list(part)})",
                                           values={"status": "stale"})
 

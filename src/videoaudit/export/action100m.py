@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..formats.action100m import write_release
+from ..workspace import chunks
 
 
 def _gpt(seg: dict) -> dict:
@@ -27,8 +28,7 @@ def _release_rows(ws):
     trusted = ws.store.read("confidence", where="tier = 'trusted'", columns=["video_id", "segment_id"])
     keep = set(zip(trusted.column("video_id").to_pylist(), trusted.column("segment_id").to_pylist()))
     ids = ws.video_ids()
-    for k in range(0, len(ids), 64):
-        chunk = ids[k : k + 64]
+    for chunk in chunks(ids, 64):
         videos = {v["video_id"]: v for v in ws.store.read("videos", chunk).to_pylist()}
         segs: dict[str, list[dict]] = {}
         for s in ws.store.read("segments", chunk).to_pylist():

@@ -190,7 +190,8 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
             audited |= has[f]
         audited |= np.array([bool(len(x)) if x is not None else False for x in seg.na_fields], bool) & seg.has_gpt.fillna(False).to_numpy(bool)
         ev_vec = mat[np.array(ev_t, int)] if ev_t else np.zeros((0, dim), np.float32)
-        op_text = segment_opinions(seg, is_root, ev, ev_vec, desc_text, mat[desc_t] if desc_t >= 0 else None, vec, has)
+        desc_vec = mat[desc_t] if desc_t >= 0 else None
+        op_text = segment_opinions(seg, is_root, ev, ev_vec, desc_text, desc_vec, vec, has)
         views.append(VideoView(
             video_id=vid, seg=seg, audited=audited,
             is_root=is_root,
@@ -198,7 +199,7 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
             meta_vec=mat[meta_t] if meta_t >= 0 else None,
             contains=contains, disjoint=disjoint,
             events=ev, event_vec=ev_vec, opinion_text=op_text,
-            description_vec=mat[desc_t] if desc_t >= 0 else None, description_text=desc_text,
+            description_vec=desc_vec, description_text=desc_text,
             evidence_words=evidence_words,
         ))
     return views
