@@ -171,6 +171,63 @@ ERRORS = pa.schema(
     ]
 )
 
+#: Lens vectors live in one table per lens, ``embeddings_<lens>`` (lens = visual |
+#: grounding | transcript), because a vector index needs one fixed dimension per table.
+LENSES: tuple[str, ...] = ("visual", "grounding", "transcript")
+
+
+def embeddings_schema(dim: int) -> pa.Schema:
+    """Schema of ``embeddings_<lens>``: a vector per video (segment_id null) and per segment."""
+    return pa.schema(
+        [
+            pa.field("video_id", pa.string(), nullable=False),
+            pa.field("segment_id", pa.string()),  # None = the whole video
+            pa.field("backend", pa.string(), nullable=False),  # registry name, e.g. "appearance"
+            pa.field("vector", pa.list_(pa.float32(), dim)),  # L2-normalised
+        ]
+    )
+
+
+#: Per video and lens: what the lens analysis found (dataset-level, recomputed per run).
+LENS_VIDEOS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("lens", pa.string(), nullable=False),
+        pa.field("backend", pa.string()),
+        pa.field("map_method", pa.string()),  # umap | pca | tsne
+        pa.field("map_x", pa.float64()),
+        pa.field("map_y", pa.float64()),
+        pa.field("uniqueness", pa.float64()),  # fiftyone-brain definition, raw
+        pa.field("uniqueness_pct", pa.float64()),  # percentile within the run, comparable across runs
+        pa.field("representativeness", pa.float64()),  # high = near a cluster centre
+        pa.field("near_duplicates", pa.list_(pa.string())),
+        pa.field("zero_shot_label", pa.string()),
+        pa.field("zero_shot_prob", pa.float64()),
+    ]
+)
+
+#: Per video and pair of lenses: overlap of the k nearest neighbours (Jaccard).
+CROSS_LENS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("lens_a", pa.string(), nullable=False),
+        pa.field("lens_b", pa.string(), nullable=False),
+        pa.field("k", pa.int32()),
+        pa.field("jaccard", pa.float64()),
+    ]
+)
+
+#: Who is right where annotation and second opinion disagree, decided by a third source.
+VERDICTS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("segment_id", pa.string()),  # None = the whole video
+        pa.field("verdict", pa.string(), nullable=False),  # annotation | second_opinion | diverge | paraphrase | agree
+        pa.field("reason", pa.string()),
+        pa.field("weights", pa.string()),  # JSON {source: weight} used for the decision
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "videos": VIDEOS,
     "segments": SEGMENTS,
@@ -183,6 +240,9 @@ TABLES: dict[str, pa.Schema] = {
     "thumbnails": THUMBNAILS,
     "progress": PROGRESS,
     "errors": ERRORS,
+    "lens_videos": LENS_VIDEOS,
+    "cross_lens": CROSS_LENS,
+    "verdicts": VERDICTS,
 }
 
 
