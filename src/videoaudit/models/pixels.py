@@ -39,6 +39,7 @@ from .registry import register
 
 __all__ = [
     "VideoEmbedder",
+    "SharedSpace",
     "AppearanceEmbedder",
     "MotionEmbedder",
     "embed_video",
@@ -60,6 +61,19 @@ class VideoEmbedder(Protocol):
 
     def embed_frames(self, frames: list[Frame]) -> np.ndarray:
         """One L2-normalised float32 vector of length ``dim`` for these frames."""
+        ...
+
+
+@runtime_checkable
+class SharedSpace(Protocol):
+    """A video lens whose vectors live in a text-video space (Qwen3-VL-Embedding, CLIP...).
+
+    Only such lenses can answer text queries, zero-shot classes and visual-text match;
+    the weight-free lenses here cannot and do not pretend to.
+    """
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) L2-normalised float32 vectors in the same space as embed_frames."""
         ...
 
 
