@@ -17,7 +17,7 @@ from typing import Literal, Protocol, Sequence, runtime_checkable
 from ...media.frames import Frame, FrameRequest
 from ..parse import Event, ParseFailure, Point
 
-Task = Literal["describe", "localize", "point"]
+Task = Literal["describe", "localize", "point", "structured"]  # structured: the Action100M five-field JSON
 
 
 @dataclass
@@ -25,13 +25,14 @@ class Answer:
     """What one backend call produced for one video.
 
     ``value`` is the parsed result: ``str`` (describe), ``list[Event]`` (localize),
-    ``list[Point]`` (point) or a :class:`ParseFailure` holding the raw text and why.
+    ``list[Point]`` (point), ``dict[str, str]`` (structured: the five Action100M fields, see
+    :mod:`videoaudit.opinions.structured`) or a :class:`ParseFailure` holding the raw text and why.
     ``settings`` is JSON-able: model id, revision, prompt name + version, generation
     settings, frame times actually used, pixel budget -- stored with every opinion row.
     """
 
     task: Task
-    value: str | list[Event] | list[Point] | ParseFailure
+    value: str | list[Event] | list[Point] | dict[str, str] | ParseFailure
     raw: str
     settings: dict = field(default_factory=dict)
 
