@@ -101,6 +101,8 @@ class VLMOpinionBackend:
         self._check_task(task)
         if len(frames) != len(durations):
             raise ValueError(f"{self.name}: {len(frames)} videos of frames but {len(durations)} durations")
+        if task == "point" and (not query or not query.strip()):  # a call error, not one video's
+            raise ValueError(f"{self.name}: task 'point' needs a query (what to point at)")
         answers: list[Answer | None] = [None] * len(frames)
         base = {**self._model_settings(), "task": task, "query": query if task == "point" else None,
                 "max_new_tokens": self.max_new_tokens, **self.generation, **self.video_settings()}
