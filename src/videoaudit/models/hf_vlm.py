@@ -279,7 +279,8 @@ class VLMRunner:
             "model": self.model_id,
             "revision": self.revision or getattr(cfg, "_commit_hash", None),
             "device": self.device,
-            "dtype": str(self.dtype or (self._model.dtype if self._model is not None else None)).replace("torch.", ""),
+            "dtype": (str(self._model.dtype).replace("torch.", "") if self._model is not None
+                      else (str(self.dtype) if self.dtype is not None else None)),
         }
 
     def chat(self, content: list[dict], system: str | None = None) -> str:
