@@ -219,3 +219,18 @@ def test_missing_model_is_a_clear_error(tmp_path):
     be = registry.get("opinion", "qwen3-vl", model="Qwen/Qwen3-VL-0B-Missing")
     with pytest.raises(ModelLoadError, match=r"Qwen/Qwen3-VL-0B-Missing.*offline"):
         be.frame_request("describe", 10.0)
+
+
+def test_one_decode_feeds_every_adapter(tiny, clip):
+    """The four adapters' requests merged into ONE FrameSampler.sample call (one decode)."""
+    q = registry.get("visual", "qwen3-vl-embedding", model=tiny["qwen"])
+    m = registry.get("grounding", "molmo2", model=tiny["molmo"], pooling="mean")
+    qb = registry.get("opinion", "qwen3-vl", model=tiny["qwen"], max_new_tokens=12, fps=1.0, max_frames=6,
+                      batch_size=2)
+    mb = registry.get("opinion", "molmo2", model=tiny["molmo"], max_new_tokens=10)
+    frames, sampler = _sample(clip, q, m, (qb, "localize"), (mb, "point"))
+    assert sampler.decodes == 1 and set(frames) == {q.name, m.name, qb.consumer, mb.consumer}
+    assert q.embed_frames(frames[q.name]).shape == (64,)
+    assert m.embed_frames(frames[m.name]).shape == (64,)
+    assert qb.run("localize", [frames[qb.consumer]], durations=[clip[1]])[0].raw
+    assert mb.run("point", [frames[mb.consumer]], durations=[clip[1]], query="square")[0].raw
