@@ -46,6 +46,8 @@ __all__ = [
     "safe_name",
     "qwen_smart_resize",
     "qwen_frame_pixel_budget",
+    "qwen3_vl_processor_size",
+    "resize_video",
 ]
 
 MS_CLOCK = 1000.0  # VideoMetadata.fps used with frame indices in milliseconds
@@ -189,17 +191,49 @@ def qwen_frame_pixel_budget(n_frames: int, min_pixels: int, max_pixels: int, tot
     return int(max(min(max_pixels, total_pixels / n * frame_factor), min_pixels * 1.05))
 
 
-def resize_video(video: np.ndarray, height: int, width: int):
-    """``(T, H, W, 3)`` uint8 -> ``(T, 3, height, width)`` float32 tensor in 0..255 (bicubic, antialiased,
-    as qwen-vl-utils resizes with torchvision)."""
+RESIZE_METHODS = ("area", "bicubic-aa")
+
+
+def resize_video(video: np.ndarray, height: int, width: int, method: str = "area") -> np.ndarray:
+    """``(T, H, W, 3)`` uint8 -> ``(T, height, width, 3)`` uint8.
+
+    ``"area"`` (default): OpenCV area averaging when shrinking (an antialiased box filter),
+    bicubic when enlarging -- about 10x faster on CPU than the reference.  ``"bicubic-aa"``:
+    torchvision bicubic with antialiasing, what qwen-vl-utils (the Qwen model cards' reference
+    preprocessing) does.  Both low-pass before subsampling; their pixel values differ, most on
+    fine texture (bicubic-aa blurs across more neighbours)."""
+    if method not in RESIZE_METHODS:
+        raise ValueError(f"resize method {method!r}: use one of {RESIZE_METHODS}")
+    if video.shape[1:3] == (height, width):
+        return video
+    if method == "area":
+        import cv2
+
+        shrink = height * width < video.shape[1] * video.shape[2]
+        interp = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+        return np.stack([cv2.resize(f, (width, height), interpolation=interp) for f in video])
     import torch
     from torchvision.transforms.v2 import functional as tvF
 
-    x = torch.from_numpy(np.ascontiguousarray(video)).permute(0, 3, 1, 2)
-    if x.shape[-2:] != (height, width):
-        x = tvF.resize(x.float(), [height, width], interpolation=tvF.InterpolationMode.BICUBIC, antialias=True)
-        x = x.clamp(0, 255).round()
-    return x.float()
+    x = torch.from_numpy(np.ascontiguousarray(video)).permute(0, 3, 1, 2).float()
+    x = tvF.resize(x, [height, width], interpolation=tvF.InterpolationMode.BICUBIC, antialias=True)
+    return x.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def qwen3_vl_processor_size(video_processor, n_frames: int, height: int, width: int, min_pixels: int,
+                            total_pixels: int) -> tuple[int, int]:
+    """The (height, width) transformers' Qwen3-VL video processor would resize ``n_frames`` frames
+    of ``height x width`` to under this pixel budget with the reference per-frame cap
+    (``cap_pixels_per_frame=True``) -- same formula, so we can resize first, faster."""
+    from transformers.models.qwen3_vl.video_processing_qwen3_vl import smart_resize
+
+    vp = video_processor
+    factor = int(vp.patch_size) * int(vp.merge_size)
+    frame_cap = int(vp.max_video_tokens) * factor * factor
+    per_frame = max(min(frame_cap, total_pixels // n_frames), int(min_pixels * 1.05))
+    return smart_resize(num_frames=max(n_frames, int(vp.temporal_patch_size)), height=height, width=width,
+                        temporal_factor=int(vp.temporal_patch_size), factor=factor, min_pixels=min_pixels,
+                        max_pixels=per_frame * n_frames)
 
 
 # --------------------------------------------------------------------------- pooling

@@ -13,8 +13,11 @@ Video settings -- the checkpoint's own, honoured and recorded (``Answer.settings
   sampler is asked for and what the model sees);
 * pixel budget: the processor's ``size`` (``shortest_edge`` = min pixels, ``longest_edge`` =
   total pixels over all frames), with the reference (qwen-vl-utils) per-frame cap
-  ``cap_pixels_per_frame=True``; ``min_pixels=`` / ``total_pixels=`` override it.  The frame
-  size the model actually got is recorded (``frame_size``, ``video_grid_thw``);
+  ``cap_pixels_per_frame=True``; ``min_pixels=`` / ``total_pixels=`` override it.  The frames
+  are resized here to exactly the size the processor's formula gives (OpenCV area filter by
+  default, ~10x faster on CPU than torchvision bicubic; ``resize="bicubic-aa"`` for the
+  reference filter) and the processor only normalises.  The frame size the model actually
+  got is recorded (``frame_size``, ``video_grid_thw``);
 * frame times: our sampler's, written into the prompt exactly (Qwen3-VL puts ``<t seconds>``
   before each temporal patch of 2 frames; see :mod:`videoaudit.models.hf_vlm`).
 
@@ -25,7 +28,7 @@ Qwen3-VL built from a config: the text is garbage, the plumbing is real.
 
 from __future__ import annotations
 
-from ...models.hf_vlm import video_metadata
+from ...models.hf_vlm import RESIZE_METHODS, qwen3_vl_processor_size, resize_video, video_metadata
 from ...models.registry import register
 from .vlm import VLMOpinionBackend
 
@@ -38,8 +41,11 @@ class Qwen3VLBackend(VLMOpinionBackend):
 
     def __init__(self, model: str = "Qwen/Qwen3-VL-8B-Instruct", *, fps: float | None = None,
                  max_frames: int | None = None, min_pixels: int | None = None, total_pixels: int | None = None,
-                 **kwargs):
+                 resize: str = "area", **kwargs):
         super().__init__(model, **kwargs)
+        if resize not in RESIZE_METHODS:
+            raise ValueError(f"qwen3-vl: resize must be one of {RESIZE_METHODS}, got {resize!r}")
+        self.resize = resize
         if fps is not None and fps <= 0:
             raise ValueError(f"qwen3-vl: fps must be > 0, got {fps}")
         if max_frames is not None and max_frames < 1:
@@ -58,12 +64,12 @@ class Qwen3VLBackend(VLMOpinionBackend):
             "total_pixels": int(self._total_pixels if self._total_pixels is not None else get("longest_edge")),
             "cap_pixels_per_frame": True,
             "max_tokens_per_frame": int(vp.max_video_tokens),
+            "resize": self.resize,
         }
 
     def processor_kwargs(self) -> dict:
-        s = self.video_settings()
-        return {"size": {"shortest_edge": s["min_pixels"], "longest_edge": s["total_pixels"]},
-                "cap_pixels_per_frame": True}
+        # frames arrive at the size the processor would pick (prepare_video): it only normalises
+        return {"do_resize": False, "cap_pixels_per_frame": True}
 
     def prepare_video(self, video, times):
         s = self.video_settings()
@@ -71,8 +77,10 @@ class Qwen3VLBackend(VLMOpinionBackend):
             raise ValueError(f"{len(video)} frames given, more than max_frames={s['max_frames']} "
                              "(ask the sampler with frame_request)")
         n, h, w = video.shape[:3]
+        vp = self.runner.processor.video_processor
+        rh, rw = qwen3_vl_processor_size(vp, n, h, w, s["min_pixels"], s["total_pixels"])
         facts = {"source_frame_size": [int(w), int(h)]}
-        return video, video_metadata(times, w, h), facts
+        return resize_video(video, rh, rw, self.resize), video_metadata(times, w, h), facts
 
 
     def batch_facts(self, inputs: dict, k: int) -> dict:

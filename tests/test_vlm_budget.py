@@ -1,0 +1,58 @@
+"""Pixel budgets and resizing of the Qwen3-VL adapters (no model needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from transformers import Qwen3VLVideoProcessor
+from transformers.image_utils import SizeDict
+
+from videoaudit.models.hf_vlm import (qwen3_vl_processor_size, qwen_frame_pixel_budget, qwen_smart_resize,
+                                      resize_video)
+
+
+def test_qwen_embedding_budget_rules():
+    # per-frame cap: the total budget shared by temporal patches of 2, within [1.05 min, max]
+    assert qwen_frame_pixel_budget(64, 4096, 1843200, 7864320) == int(7864320 / 64 * 2)
+    assert qwen_frame_pixel_budget(2, 4096, 1843200, 7864320) == 1843200
+    assert qwen_frame_pixel_budget(10_000, 4096, 1843200, 7864320) == int(4096 * 1.05)
+    h, w = qwen_smart_resize(1080, 1920, 32, 4096, 245760)
+    assert h % 32 == 0 and w % 32 == 0 and h * w <= 245760 and abs(w / h - 16 / 9) < 0.1
+    assert qwen_smart_resize(20, 20, 32, 4096, 245760) == (64, 64)  # enlarged to min_pixels
+    with pytest.raises(ValueError, match="aspect ratio"):
+        qwen_smart_resize(1, 500, 32, 4096, 245760)
+
+
+@pytest.mark.parametrize("n,h,w", [(181, 720, 1280), (5, 120, 160), (64, 240, 320), (3, 1080, 1920), (768, 360, 640)])
+def test_pre_resize_size_is_the_processors_own(n, h, w):
+    """We resize before the processor (faster filter); the size must be the one it would pick."""
+    vp = Qwen3VLVideoProcessor()
+    mine = qwen3_vl_processor_size(vp, n, h, w, 4096, 25165824)
+    out = vp.resize(torch.zeros((1, n, 3, h, w), dtype=torch.uint8), SizeDict(shortest_edge=4096, longest_edge=25165824),
+                    resample=None, factor=32, temporal_factor=2, cap_pixels_per_frame=True)
+    assert mine == tuple(out.shape[-2:])
+
+
+@pytest.mark.parametrize("method", ["area", "bicubic-aa"])
+def test_resize_filters_follow_a_smooth_gradient(method):
+    y, x = np.mgrid[0:240, 0:320]
+    img = np.stack([x * 255.0 / 319, y * 255.0 / 239, np.full_like(x, 128.0)], -1).round().astype(np.uint8)
+    out = resize_video(np.stack([img, img[::-1]]), 120, 160, method)
+    assert out.shape == (2, 120, 160, 3) and out.dtype == np.uint8
+    xs = (np.arange(160) + 0.5) * 2 - 0.5  # source column under each output column (pixel centres)
+    expect = xs * 255.0 / 319
+    assert np.abs(out[0, 60, 2:-2, 0] - expect[2:-2]).max() <= 2  # interior: no border effects
+    assert np.abs(out[0, :, :, 2].astype(int) - 128).max() <= 1
+    assert np.array_equal(resize_video(out, 120, 160, method), out)  # already that size: untouched
+
+
+def test_area_averages_whole_blocks_and_bad_method_is_named():
+    small = np.random.default_rng(0).integers(0, 256, (2, 90, 160, 3), dtype=np.uint8)
+    img = np.repeat(np.repeat(small, 4, axis=1), 4, axis=2)  # 4x4 blocks: a 4x area shrink gives them back
+    assert np.array_equal(resize_video(img, 90, 160, "area"), small)
+    # the reference bicubic filter blurs across block edges: same size, different (smoother) values
+    b = resize_video(img, 90, 160, "bicubic-aa")
+    assert b.shape == small.shape and b.astype(float).std() < small.astype(float).std()
+    with pytest.raises(ValueError, match="resize method 'nearest'"):
+        resize_video(img, 64, 64, "nearest")
