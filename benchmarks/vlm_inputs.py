@@ -18,8 +18,9 @@ the model would be given.
 * ``preprocess_seconds_per_video``: CPU seconds to turn one video's decoded frames into the
   processor's model inputs (our resize + the real transformers video processor), 64 frames
   at 1280x720 for the embedder and Molmo2; 181 frames (2 fps) for Instruct.  Baselines:
-  ``qwen3-vl/processor-resize`` (the processor resizing itself, torchvision bicubic) and
-  ``qwen3-vl-embedding/bicubic-aa`` (our resize with the reference filter).
+  ``qwen3-vl/processor-resize`` (the processor resizing itself) and
+  ``qwen3-vl-embedding/float-resize`` (the same bicubic-antialias resize in float32, which
+  an earlier version of the adapter did).
 
 The last printed line is one JSON object with keys ``vision_tokens`` and
 ``preprocess_seconds_per_video``.
@@ -92,45 +93,48 @@ def measure(repeat: int = 3) -> dict:
     def meta(n):
         return VideoMetadata(total_num_frames=n, fps=1000.0, frames_indices=[i * 1000 for i in range(n)])
 
+    n_inst = n_frames(INSTRUCT["fps"], INSTRUCT["max_frames"])
+    v64 = rng.integers(0, 256, (64, h, w, 3), dtype=np.uint8)  # made once, outside the timings
+    v_inst = rng.integers(0, 256, (n_inst, h, w, 3), dtype=np.uint8)
+
     def emb():
-        video = rng.integers(0, 256, (64, h, w, 3), dtype=np.uint8)
+        video = v64
         cap = qwen_frame_pixel_budget(64, EMB["min_pixels"], EMB["max_pixels"], EMB["total_pixels"])
         rh, rw = qwen_smart_resize(h, w, 32, EMB["min_pixels"], cap)
-        qvp([resize_video(video, rh, rw, method)], video_metadata=[meta(64)], do_sample_frames=False,
+        qvp([resize_video(video, rh, rw)], video_metadata=[meta(64)], do_sample_frames=False,
             do_resize=False, cap_pixels_per_frame=True, return_tensors="pt")
 
     def instruct():  # as the backend does: resize to the processor's own size first, then normalise
-        n = n_frames(INSTRUCT["fps"], INSTRUCT["max_frames"])
-        video = rng.integers(0, 256, (n, h, w, 3), dtype=np.uint8)
+        n, video = n_inst, v_inst
         rh, rw = qwen3_vl_processor_size(qvp, n, h, w, INSTRUCT["min_pixels"], INSTRUCT["total_pixels"])
-        qvp([resize_video(video, rh, rw, method)], video_metadata=[meta(n)], do_sample_frames=False,
+        qvp([resize_video(video, rh, rw)], video_metadata=[meta(n)], do_sample_frames=False,
             do_resize=False, cap_pixels_per_frame=True, return_tensors="pt")
 
     def instruct_processor_resize():  # the processor resizing itself (torchvision bicubic): the baseline
-        n = n_frames(INSTRUCT["fps"], INSTRUCT["max_frames"])
-        video = rng.integers(0, 256, (n, h, w, 3), dtype=np.uint8)
+        n, video = n_inst, v_inst
         qvp([video], video_metadata=[meta(n)], do_sample_frames=False, cap_pixels_per_frame=True,
             size={"shortest_edge": INSTRUCT["min_pixels"], "longest_edge": INSTRUCT["total_pixels"]},
             return_tensors="pt")
 
     def molmo():
-        video = rng.integers(0, 256, (64, h, w, 3), dtype=np.uint8)
-        mvp([video], video_metadata=[meta(64)], do_sample_frames=False, return_tensors="pt")
+        mvp([v64], video_metadata=[meta(64)], do_sample_frames=False, return_tensors="pt")
+
+    def emb_float():
+        import torch
+        from torchvision.transforms.v2 import functional as tvF
+
+        cap = qwen_frame_pixel_budget(64, EMB["min_pixels"], EMB["max_pixels"], EMB["total_pixels"])
+        rh, rw = qwen_smart_resize(h, w, 32, EMB["min_pixels"], cap)
+        x = tvF.resize(torch.from_numpy(v64).permute(0, 3, 1, 2).float(), [rh, rw],
+                       interpolation=tvF.InterpolationMode.BICUBIC, antialias=True).clamp(0, 255).round()
+        qvp([x], video_metadata=[meta(64)], do_sample_frames=False, do_resize=False, cap_pixels_per_frame=True,
+            return_tensors="pt")
 
     secs = {}
-    method = "area"
     runs = [("qwen3-vl-embedding", emb), ("qwen3-vl", instruct), ("molmo2", molmo),
-            ("qwen3-vl/processor-resize", instruct_processor_resize)]
+            ("qwen3-vl/processor-resize", instruct_processor_resize), ("qwen3-vl-embedding/float-resize", emb_float)]
     for name, fn in runs:
         fn()  # warm-up
-        t = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - t0)
-        secs[name] = round(float(np.median(t)), 3)
-    method = "bicubic-aa"  # the reference filter, for comparison
-    for name, fn in (("qwen3-vl-embedding/bicubic-aa", emb),):
         t = []
         for _ in range(repeat):
             t0 = time.perf_counter()

@@ -11,9 +11,8 @@ What the model card does, and what this adapter does the same way:
   within a per-frame pixel cap that shares a total budget across the
   temporal patches (qwen-vl-utils' rule: ``min_pixels`` 4,096, ``max_pixels`` 1,843,200,
   ``total_pixels`` 7,864,320 x 2 frames per temporal patch); the processor then only
-  normalises and patchifies (``do_resize=False``).  The resize filter is OpenCV area
-  averaging by default (``resize="area"``, ~10x faster on CPU); ``resize="bicubic-aa"`` is
-  the reference's torchvision bicubic with antialiasing;
+  normalises and patchifies (``do_resize=False``).  The resize filter is the reference's
+  (bicubic with antialiasing, torchvision's fast uint8 kernel);
 * texts are embedded in the same space, batched; truncated at ``max_length`` tokens.
 
 Frames come from our decode-once sampler (``frame_request`` asks for 1 fps / max 64); the
@@ -34,7 +33,7 @@ from typing import Sequence
 import numpy as np
 
 from ..media.frames import Frame, FrameRequest
-from .hf_vlm import (RESIZE_METHODS, VLMRunner, frames_to_video, l2_normalize, last_token_pool, qwen_frame_pixel_budget,
+from .hf_vlm import (VLMRunner, frames_to_video, l2_normalize, last_token_pool, qwen_frame_pixel_budget,
                      qwen_smart_resize, resize_video, safe_name, video_metadata)
 from .registry import register
 
@@ -50,8 +49,7 @@ class Qwen3VLEmbedder:
                  device: str | None = None, dtype: str | None = None, fps: float = 1.0, max_frames: int = 64,
                  min_pixels: int = 4 * 32 * 32, max_pixels: int = 1800 * 32 * 32,
                  total_pixels: int = 7680 * 32 * 32, instruction: str = DEFAULT_INSTRUCTION,
-                 text_instruction: str | None = None, max_length: int = 8192, batch_size: int = 8,
-                 resize: str = "area"):
+                 text_instruction: str | None = None, max_length: int = 8192, batch_size: int = 8):
         if fps <= 0 or max_frames < 1:
             raise ValueError(f"qwen3-vl-embedding: fps must be > 0 and max_frames >= 1 (got {fps}, {max_frames})")
         self.model_id = str(model)
@@ -63,9 +61,6 @@ class Qwen3VLEmbedder:
         self.text_instruction = text_instruction if text_instruction is not None else instruction
         self.max_length = int(max_length)
         self.batch_size = max(1, int(batch_size))
-        if resize not in RESIZE_METHODS:
-            raise ValueError(f"qwen3-vl-embedding: resize must be one of {RESIZE_METHODS}, got {resize!r}")
-        self.resize = resize
         self.name = safe_name(self.model_id)
         self.last_call: dict = {}
 
@@ -86,7 +81,7 @@ class Qwen3VLEmbedder:
             **self.runner.describe_model(), "pooling": "last", "instruction": self.instruction,
             "text_instruction": self.text_instruction, "fps": self.fps, "max_frames": self.max_frames,
             "min_pixels": self.min_pixels, "max_pixels": self.max_pixels, "total_pixels": self.total_pixels,
-            "max_length": self.max_length, "resize": self.resize,
+            "max_length": self.max_length, "resize": "bicubic-antialias",
         }
 
     # -- VideoEmbedder ----------------------------------------------------------------------------
@@ -113,7 +108,7 @@ class Qwen3VLEmbedder:
         n, h, w = video.shape[:3]
         cap = qwen_frame_pixel_budget(n, self.min_pixels, self.max_pixels, self.total_pixels)
         rh, rw = qwen_smart_resize(h, w, self.factor, self.min_pixels, cap)
-        return resize_video(video, rh, rw, self.resize), video_metadata(times, rw, rh), (rw, rh), times
+        return resize_video(video, rh, rw), video_metadata(times, rw, rh), (rw, rh), times
 
     def _embed_video_batch(self, batch: Sequence[Sequence[Frame]], offset: int = 0) -> np.ndarray:
         vids, metas, sizes, times = [], [], [], []

@@ -14,10 +14,10 @@ Video settings -- the checkpoint's own, honoured and recorded (``Answer.settings
 * pixel budget: the processor's ``size`` (``shortest_edge`` = min pixels, ``longest_edge`` =
   total pixels over all frames), with the reference (qwen-vl-utils) per-frame cap
   ``cap_pixels_per_frame=True``; ``min_pixels=`` / ``total_pixels=`` override it.  The frames
-  are resized here to exactly the size the processor's formula gives (OpenCV area filter by
-  default, ~10x faster on CPU than torchvision bicubic; ``resize="bicubic-aa"`` for the
-  reference filter) and the processor only normalises.  The frame size the model actually
-  got is recorded (``frame_size``, ``video_grid_thw``);
+  are resized here to exactly the size the processor's formula gives, with its filter
+  (bicubic, antialiased) run on uint8 (much faster on CPU than the processor's float path),
+  and the processor only normalises.  The frame size the model actually got is recorded
+  (``frame_size``, ``video_grid_thw``);
 * frame times: our sampler's, written into the prompt exactly (Qwen3-VL puts ``<t seconds>``
   before each temporal patch of 2 frames; see :mod:`videoaudit.models.hf_vlm`).
 
@@ -28,7 +28,7 @@ Qwen3-VL built from a config: the text is garbage, the plumbing is real.
 
 from __future__ import annotations
 
-from ...models.hf_vlm import RESIZE_METHODS, qwen3_vl_processor_size, resize_video, video_metadata
+from ...models.hf_vlm import qwen3_vl_processor_size, resize_video, video_metadata
 from ...models.registry import register
 from .vlm import VLMOpinionBackend
 
@@ -41,11 +41,8 @@ class Qwen3VLBackend(VLMOpinionBackend):
 
     def __init__(self, model: str = "Qwen/Qwen3-VL-8B-Instruct", *, fps: float | None = None,
                  max_frames: int | None = None, min_pixels: int | None = None, total_pixels: int | None = None,
-                 resize: str = "area", **kwargs):
+                 **kwargs):
         super().__init__(model, **kwargs)
-        if resize not in RESIZE_METHODS:
-            raise ValueError(f"qwen3-vl: resize must be one of {RESIZE_METHODS}, got {resize!r}")
-        self.resize = resize
         if fps is not None and fps <= 0:
             raise ValueError(f"qwen3-vl: fps must be > 0, got {fps}")
         if max_frames is not None and max_frames < 1:
@@ -64,7 +61,7 @@ class Qwen3VLBackend(VLMOpinionBackend):
             "total_pixels": int(self._total_pixels if self._total_pixels is not None else get("longest_edge")),
             "cap_pixels_per_frame": True,
             "max_tokens_per_frame": int(vp.max_video_tokens),
-            "resize": self.resize,
+            "resize": "bicubic-antialias",
         }
 
     def processor_kwargs(self) -> dict:
@@ -80,7 +77,7 @@ class Qwen3VLBackend(VLMOpinionBackend):
         vp = self.runner.processor.video_processor
         rh, rw = qwen3_vl_processor_size(vp, n, h, w, s["min_pixels"], s["total_pixels"])
         facts = {"source_frame_size": [int(w), int(h)]}
-        return resize_video(video, rh, rw, self.resize), video_metadata(times, w, h), facts
+        return resize_video(video, rh, rw), video_metadata(times, w, h), facts
 
 
     def batch_facts(self, inputs: dict, k: int) -> dict:
