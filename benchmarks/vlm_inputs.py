@@ -18,7 +18,8 @@ the model would be given.
 * ``preprocess_seconds_per_video``: CPU seconds to turn one video's decoded frames into the
   processor's model inputs (our resize + the real transformers video processor), 64 frames
   at 1280x720 for the embedder and Molmo2; 181 frames (2 fps) for Instruct.  Baselines:
-  ``qwen3-vl/processor-resize`` (the processor resizing itself) and
+  ``qwen3-vl/processor-resize`` and ``molmo2/processor-resize`` (the processors resizing
+  themselves, in float32) and
   ``qwen3-vl-embedding/float-resize`` (the same bicubic-antialias resize in float32, which
   an earlier version of the adapter did).
 
@@ -116,7 +117,12 @@ def measure(repeat: int = 3) -> dict:
             size={"shortest_edge": INSTRUCT["min_pixels"], "longest_edge": INSTRUCT["total_pixels"]},
             return_tensors="pt")
 
-    def molmo():
+    def molmo():  # as the adapters do: the processor's square bilinear resize on uint8 first
+        side = int(mvp.size["height"])
+        mvp([resize_video(v64, side, side, "bilinear")], video_metadata=[meta(64)], do_sample_frames=False,
+            return_tensors="pt")
+
+    def molmo_processor_resize():
         mvp([v64], video_metadata=[meta(64)], do_sample_frames=False, return_tensors="pt")
 
     def emb_float():
@@ -132,7 +138,8 @@ def measure(repeat: int = 3) -> dict:
 
     secs = {}
     runs = [("qwen3-vl-embedding", emb), ("qwen3-vl", instruct), ("molmo2", molmo),
-            ("qwen3-vl/processor-resize", instruct_processor_resize), ("qwen3-vl-embedding/float-resize", emb_float)]
+            ("qwen3-vl/processor-resize", instruct_processor_resize), ("qwen3-vl-embedding/float-resize", emb_float),
+            ("molmo2/processor-resize", molmo_processor_resize)]
     for name, fn in runs:
         fn()  # warm-up
         t = []

@@ -58,3 +58,20 @@ def test_resize_matches_the_float_reference():
     ref = ref.clamp(0, 255).round().permute(0, 2, 3, 1).numpy()
     diff = np.abs(resize_video(img, 100, 150).astype(float) - ref)
     assert diff.mean() < 0.6 and (diff > 1).mean() < 0.01
+
+
+def test_molmo2_pre_resize_matches_its_processor():
+    """Resizing to Molmo2's square input on uint8 first gives the processor's own pixels (+-1 level)."""
+    from transformers import Molmo2VideoProcessor
+    from transformers.video_utils import VideoMetadata
+
+    vp = Molmo2VideoProcessor(size={"height": 56, "width": 56}, patch_size=14, pooling_size=[2, 2])
+    v = np.random.default_rng(1).integers(0, 256, (3, 120, 160, 3), dtype=np.uint8)
+    md = [VideoMetadata(total_num_frames=3, fps=1000.0, frames_indices=[0, 1000, 2000])]
+    direct = vp([v], video_metadata=md, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+    pre = vp([resize_video(v, 56, 56, "bilinear")], video_metadata=md, do_sample_frames=False,
+             return_tensors="pt")["pixel_values_videos"]
+    assert direct.shape == pre.shape
+    # one grey level: 1 as uint8, or 1/255/std (std 0.5) once normalised
+    level = 1.0 if not direct.is_floating_point() else 1.0 / 255 / 0.5
+    assert (direct.float() - pre.float()).abs().max() <= level * 1.001

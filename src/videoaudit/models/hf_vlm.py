@@ -191,19 +191,25 @@ def qwen_frame_pixel_budget(n_frames: int, min_pixels: int, max_pixels: int, tot
     return int(max(min(max_pixels, total_pixels / n * frame_factor), min_pixels * 1.05))
 
 
-def resize_video(video: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``(T, H, W, 3)`` uint8 -> ``(T, height, width, 3)`` uint8, bicubic with antialiasing.
+def resize_video(video: np.ndarray, height: int, width: int, filter: str = "bicubic-aa") -> np.ndarray:
+    """``(T, H, W, 3)`` uint8 -> ``(T, height, width, 3)`` uint8, with a processor's own filter.
 
-    The filter of qwen-vl-utils (the Qwen model cards' reference preprocessing), run by
-    torchvision on the uint8 tensor: its uint8 kernel is ~25x faster on CPU than the same
-    resize in float32 (0.27 s vs 7-10 s for 64 frames 1280x720 -> 640x352, here)."""
+    ``"bicubic-aa"``: bicubic with antialiasing, the filter of qwen-vl-utils (the Qwen model
+    cards' reference preprocessing).  ``"bilinear"``: bilinear without antialiasing, the
+    filter of Molmo2's video processor.  Run by torchvision on the uint8 tensor, whose uint8
+    kernels are many times faster on CPU than the float32 path the processors take (0.27 s
+    vs 7-10 s for 64 frames 1280x720 -> 640x352 here); results agree to rounding (within one
+    grey level, except rare clamped bicubic overshoot at hard edges)."""
+    if filter not in ("bicubic-aa", "bilinear"):
+        raise ValueError(f"resize filter {filter!r}: use 'bicubic-aa' or 'bilinear'")
     if video.shape[1:3] == (height, width):
         return video
     import torch
     from torchvision.transforms.v2 import functional as tvF
 
+    mode = tvF.InterpolationMode.BICUBIC if filter == "bicubic-aa" else tvF.InterpolationMode.BILINEAR
     x = torch.from_numpy(np.ascontiguousarray(video)).permute(0, 3, 1, 2)
-    x = tvF.resize(x, [int(height), int(width)], interpolation=tvF.InterpolationMode.BICUBIC, antialias=True)
+    x = tvF.resize(x, [int(height), int(width)], interpolation=mode, antialias=filter == "bicubic-aa")
     return x.permute(0, 2, 3, 1).contiguous().numpy()
 
 

@@ -14,9 +14,10 @@ states, L2-normalised, dim = the text model's hidden size:
 
 Frames: the checkpoint's own video settings are honoured (its video processor's
 ``max_fps`` and ``num_frames``: at most ``max_fps`` frames per second, at most
-``num_frames`` frames, uniformly spread on longer videos) through ``frame_request``; the
-processor resizes each frame to its square input size.  The frame times go into the
-prompt exactly (see :mod:`.hf_vlm`).
+``num_frames`` frames, uniformly spread on longer videos) through ``frame_request``; each
+frame is resized to the processor's square input size with its filter (bilinear) on uint8
+first, which is 3x faster on CPU and equal to the processor's own resize within one grey
+level.  The frame times go into the prompt exactly (see :mod:`.hf_vlm`).
 
 Tests run this on a tiny random-weight Molmo2 built from a config: shapes, normalisation,
 determinism and failures are checked, not what the vectors mean.
@@ -29,7 +30,8 @@ from typing import Sequence
 import numpy as np
 
 from ..media.frames import Frame, FrameRequest
-from .hf_vlm import VLMRunner, frames_to_video, l2_normalize, last_token_pool, mean_pool, safe_name, video_metadata
+from .hf_vlm import (VLMRunner, frames_to_video, l2_normalize, last_token_pool, mean_pool, resize_video, safe_name,
+                     video_metadata)
 from .registry import register
 
 __all__ = ["Molmo2Embedder", "DEFAULT_GROUNDING_PROMPT"]
@@ -91,7 +93,9 @@ class Molmo2Embedder:
         vids, metas, times = [], [], []
         for j, frames in enumerate(batch):
             video, t = frames_to_video(frames, f"{self.name}: video {offset + j}")
-            vids.append(video), metas.append(video_metadata(t, video.shape[2], video.shape[1])), times.append(t)
+            metas.append(video_metadata(t, video.shape[2], video.shape[1])), times.append(t)
+            size = self.runner.processor.video_processor.size  # its square input, its filter, on uint8
+            vids.append(resize_video(video, int(size["height"]), int(size["width"]), "bilinear"))
         prompt = self.runner.chat([{"type": "video"}, {"type": "text", "text": self.prompt}])
         inputs = self.runner.inputs([prompt] * len(vids), vids, metas)
         hidden = self.runner.hidden(inputs)

@@ -14,8 +14,9 @@ Molmo2 is native in transformers 5.x (``Molmo2ForConditionalGeneration``; never
 
 Video settings: the checkpoint's video processor ``max_fps`` (frames per second on short
 videos) and ``num_frames`` (the cap; frames spread uniformly on longer videos) unless
-``fps=`` / ``max_frames=`` are given; each frame is resized by the processor to its square
-input size (``size``); all recorded in ``Answer.settings`` with the frame times used.
+``fps=`` / ``max_frames=`` are given; each frame is resized to the processor's square input
+size (``size``) with its filter (bilinear, no antialiasing), on uint8 before the processor
+(3x faster on CPU; equal to its own resize within one grey level); all recorded in ``Answer.settings`` with the frame times used.
 
 Greedy decoding by default, ``max_new_tokens`` configurable.  Tests run a tiny
 random-weight Molmo2 built from a config: its text is garbage, so they check the plumbing
@@ -24,7 +25,7 @@ random-weight Molmo2 built from a config: its text is garbage, so they check the
 
 from __future__ import annotations
 
-from ...models.hf_vlm import video_metadata
+from ...models.hf_vlm import resize_video, video_metadata
 from ...models.registry import register
 from .vlm import VLMOpinionBackend
 
@@ -58,7 +59,10 @@ class Molmo2Backend(VLMOpinionBackend):
             raise ValueError(f"{len(video)} frames given, more than max_frames={s['max_frames']} "
                              "(ask the sampler with frame_request)")
         n, h, w = video.shape[:3]
-        return video, video_metadata(times, w, h), {"source_frame_size": [int(w), int(h)]}
+        side_w, side_h = s["frame_size"]
+        # the processor's own square bilinear resize, done on uint8 first (3x faster on CPU)
+        return resize_video(video, side_h, side_w, "bilinear"), video_metadata(times, w, h), \
+            {"source_frame_size": [int(w), int(h)]}
 
     def batch_facts(self, inputs: dict, k: int) -> dict:
         return {"video_grid": [int(x) for x in inputs["video_grids"][k].tolist()]}
