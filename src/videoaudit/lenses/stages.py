@@ -158,28 +158,26 @@ def transcript_stage(model: str = "minilm", max_words: int | None = None) -> Sta
     """The transcript lens: a vector per video (whole transcript) and per annotated segment
     (entries overlapping its window), from any text model of the registry (lenses/transcript.py)."""
     from ..models import get
-    from .transcript import MAX_WORDS, embed_transcripts, overlapping
+    from .transcript import MAX_WORDS, embed_video_and_windows
 
     mw = max_words or MAX_WORDS
 
     def run(batch: Batch) -> dict[str, pa.Table]:
         embedder = get("text", model)
         annotated = _annotated(batch)
-        keys: list[tuple[str, str | None]] = []
-        groups: list[list[dict]] = []
+        work, keys = [], []
         for v in batch.videos.to_pylist():
             entries = [e for e in (v["transcript"] or []) if (e.get("text") or "").strip()]
             if not entries:
                 continue  # no transcript: no vector at all, never a zero vector
-            keys.append((v["video_id"], None))
-            groups.append(entries)
-            for sid, s, e in annotated.get(v["video_id"], []):
-                sub = overlapping(entries, s, e)
-                if sub:
-                    keys.append((v["video_id"], sid))
-                    groups.append(sub)
-        vecs = embed_transcripts(groups, embedder.embed, mw)
-        rows = [_rows(vid, sid, model, vec) for (vid, sid), vec in zip(keys, vecs) if vec is not None]
+            segs = annotated.get(v["video_id"], [])
+            work.append((entries, [(s, e) for _, s, e in segs]))
+            keys.append((v["video_id"], [sid for sid, _, _ in segs]))
+        rows = []
+        for (vid, sids), (video, wins) in zip(keys, embed_video_and_windows(work, embedder.embed, mw)):
+            if video is not None:
+                rows.append(_rows(vid, None, model, video))
+            rows += [_rows(vid, sid, model, w) for sid, w in zip(sids, wins) if w is not None]
         return {embeddings_table("transcript"): pa.Table.from_pylist(rows, schema=embeddings_schema(embedder.dim))}
 
     return Stage("transcript", run, writes=(embeddings_table("transcript"),), reads=("videos", "segments"))

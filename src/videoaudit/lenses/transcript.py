@@ -9,7 +9,11 @@ an entry longer than that is cut at word boundaries), every chunk is embedded, a
 a video or segment is the word-count-weighted mean of its chunks' vectors, L2-normalised.
 
 A segment's transcript is the entries overlapping its window (``entry.start < seg.end`` and
-``entry.end > seg.start``). No entries -> no vector (the row is absent), never a zero vector.
+``entry.end > seg.start``); its vector is the word-count-weighted mean of those ENTRIES' vectors
+(each entry embedded once, whole, or in ``max_words`` pieces if longer), L2-normalised. Pooling
+per-entry vectors instead of re-chunking every window matters: nested segments overlap the same
+lines again and again (a 14-video sample: 6,574 words to embed as window chunks vs about 1,500
+as entries). No entries -> no vector (the row is absent), never a zero vector.
 """
 
 from __future__ import annotations
@@ -83,4 +87,36 @@ def embed_transcripts(groups: Sequence[Sequence[dict]], embed, max_words: int = 
         n = len(chunks)
         out.append(pool(vecs[i:i + n], [c for _, c in chunks]) if n else None)
         i += n
+    return out
+
+
+def embed_video_and_windows(videos: Sequence[tuple[Sequence[dict], Sequence[tuple[float, float]]]], embed,
+                            max_words: int = MAX_WORDS) -> list[tuple[np.ndarray | None, list[np.ndarray | None]]]:
+    """Per video ``(entries, windows)``: (video vector from chunks, [window vector from its
+    overlapping entries' vectors]) with ONE call of ``embed`` for every text involved."""
+    texts: list[str] = []
+    plan = []
+    for entries, windows in videos:
+        chunks = chunk_entries(entries, max_words)
+        c0 = len(texts)
+        texts += [t for t, _ in chunks]
+        per_entry = []  # (first text index, [word counts of its pieces]) per entry
+        for e in entries:
+            pieces = chunk_entries([e], max_words)
+            per_entry.append((len(texts), [n for _, n in pieces]))
+            texts += [t for t, _ in pieces]
+        plan.append((c0, [n for _, n in chunks], per_entry, entries, windows))
+    vecs = embed(texts) if texts else np.zeros((0, 1), np.float32)
+    out = []
+    for c0, counts, per_entry, entries, windows in plan:
+        video = pool(vecs[c0:c0 + len(counts)], counts) if counts else None
+        wins = []
+        for s, t in windows:
+            idx, w = [], []
+            for e, (i0, ns) in zip(entries, per_entry):
+                if overlapping([e], s, t):
+                    idx += range(i0, i0 + len(ns))
+                    w += ns
+            wins.append(pool(vecs[idx], w) if idx else None)
+        out.append((video, wins))
     return out
