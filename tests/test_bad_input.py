@@ -108,12 +108,12 @@ def bad(sample_media, tmp_path_factory):
 def test_run_completes_and_bad_media_are_recorded(bad):
     ws, reports = bad["ws"], bad["reports"]
     good_ids = [r["video_uid"] for r in bad["good"]]
-    media = reports["media"]
+    media = reports["pixels"]  # the media stage became the pixels stage
     assert media.done == len(good_ids)
     assert sorted(media.failed) == sorted(BAD_MEDIA)
     for vid, msg in media.failed.items():
         assert vid in msg
-    prog = [r for r in ws.table("progress").to_pylist() if r["stage"] == "media"]
+    prog = [r for r in ws.table("progress").to_pylist() if r["stage"] == "pixels"]
     status = {r["video_id"]: r["status"] for r in prog}
     assert len(prog) == len(status), "one progress row per (stage, video)"
     for vid in BAD_MEDIA:
@@ -122,7 +122,7 @@ def test_run_completes_and_bad_media_are_recorded(bad):
         assert row["error"] and vid in row["error"]
     for vid in good_ids:
         assert status[vid] == "ok"
-    errs = [r for r in ws.errors().to_pylist() if r["stage"] == "media"]
+    errs = [r for r in ws.errors().to_pylist() if r["stage"] == "pixels"]
     assert {r["video_id"] for r in errs} == set(BAD_MEDIA)
     for r in errs:
         assert r["video_id"] in r["error"]
@@ -145,14 +145,14 @@ def test_every_ingested_video_still_gets_confidence(bad):
 def test_rerun_retries_only_failed_media(bad):
     """Store.finished() counts only status "ok": a re-run retries the failures (and records them again)."""
     ws = bad["ws"]
-    n_err = sum(1 for e in ws.errors().to_pylist() if e["stage"] == "media")
-    rep = ws.run(stages=["media"])["media"]
+    n_err = sum(1 for e in ws.errors().to_pylist() if e["stage"] == "pixels")
+    rep = ws.run(stages=["media"])["pixels"]  # "media" still names it
     assert rep.done == 0 and rep.skipped == len(bad["good"])
     assert sorted(rep.failed) == sorted(BAD_MEDIA)
-    prog = [(r["video_id"], r["status"]) for r in ws.table("progress").to_pylist() if r["stage"] == "media"]
+    prog = [(r["video_id"], r["status"]) for r in ws.table("progress").to_pylist() if r["stage"] == "pixels"]
     assert len(prog) == len(bad["good"]) + len(BAD_MEDIA)  # still one ledger row per video
     assert sorted(v for v, st in prog if st == "error") == sorted(BAD_MEDIA)
-    assert sum(1 for e in ws.errors().to_pylist() if e["stage"] == "media") == n_err + len(BAD_MEDIA)
+    assert sum(1 for e in ws.errors().to_pylist() if e["stage"] == "pixels") == n_err + len(BAD_MEDIA)
     assert ws.table("media").num_rows == len(bad["good"])  # the good videos' rows were not touched
 
 

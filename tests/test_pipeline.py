@@ -44,7 +44,7 @@ def test_ingest_and_opinion_import_summaries(audited6):
 
 def test_first_run_reports(audited6):
     r = audited6.reports
-    assert "media" not in r  # no media folder given: nothing to probe
+    assert "pixels" not in r  # no media folder given: nothing to probe
     for stage in ("signals", "confidence"):
         assert (r[stage].done, r[stage].skipped, r[stage].failed) == (6, 0, {}), stage
     assert audited6.ws.store.count("errors") == 0
@@ -240,7 +240,7 @@ def test_media_stage_probes_and_thumbnails(audited_media):
     ids = sorted(ws.video_ids())
     assert len(ids) == 3
     assert all(p is not None for p in ws.table("videos").column("media_path").to_pylist())
-    rep = audited_media.reports["media"]
+    rep = audited_media.reports["pixels"]
     assert (rep.done, rep.skipped, rep.failed) == (3, 0, {})
     media = ws.table("media").to_pylist()
     assert sorted(m["video_id"] for m in media) == ids
@@ -264,7 +264,7 @@ def test_media_stage_probes_and_thumbnails(audited_media):
 
 def test_media_rerun_skips(audited_media):
     reports = audited_media.ws.run()
-    assert (reports["media"].done, reports["media"].skipped) == (0, 3)
+    assert (reports["pixels"].done, reports["pixels"].skipped) == (0, 3)
 
 
 def test_report_html(audited_media, tmp_path):

@@ -25,7 +25,7 @@ from .workspace import Store
 
 #: stages downstream of the data each of them produces (what to redo when it changes)
 DOWNSTREAM = {
-    "ingest": ("media", "signals", "confidence"),
+    "ingest": ("pixels", "transcript", "signals", "confidence"),
     "opinions": ("signals", "confidence"),
     "signals": ("confidence",),
 }
@@ -134,20 +134,37 @@ class Workspace:
                 "error_messages": [e[2] for e in errors[:20]]}
 
     # -- run ------------------------------------------------------------------------
-    def run(self, stages: Sequence[str] | None = None, redo: bool = False) -> dict[str, StageReport]:
-        """Compute every stage the inputs allow; finished videos are skipped, failures recorded."""
-        from .confidence import Calibration, FusionConfig
-        from .stages import confidence_stage, media_stage, signals_stage
+    def run(self, stages: Sequence[str] | None = None, redo: bool = False, visual: str | None = "appearance",
+            grounding: str | None = "motion", transcript: str | None = "minilm",
+            map_method: str = "umap") -> dict[str, StageReport]:
+        """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
 
-        wanted = list(stages or ("media", "signals", "confidence"))
+        Lenses (docs/lenses.md): ``visual`` / ``grounding`` / ``transcript`` are registry names,
+        ``None`` or ``"none"`` turns a lens off; ``map_method`` is umap | pca | tsne.
+        """
+        from .confidence import Calibration, FusionConfig
+        from .lenses.stages import pixels_stage, sync_backends, transcript_stage
+        from .stages import confidence_stage, signals_stage
+
+        off = (None, "none")
+        wanted = list(stages or ("pixels", "transcript", "signals", "confidence", "lenses"))
+        wanted = ["pixels" if w == "media" else w for w in wanted]  # the media stage became the pixels stage
         ids = self.video_ids()
         reports: dict[str, StageReport] = {}
-        if "media" in wanted:
+        if "pixels" in wanted:
             with_media = self.store.read("videos", where="media_path IS NOT NULL", columns=["video_id"])
             media_ids = with_media.column("video_id").to_pylist()
             if media_ids:
-                with progress_bar(self.progress, "media (probe, thumbnails)", len(media_ids)) as adv:
-                    reports["media"] = self.engine.run(media_stage(), media_ids, adv, redo=redo)
+                chosen = {k: v for k, v in (("visual", visual), ("grounding", grounding)) if v not in off}
+                sync_backends(self.store, "pixels", chosen)
+                stage = pixels_stage(visual=chosen.get("visual"), grounding=chosen.get("grounding"))
+                label = "pixels (probe, thumbnails" + "".join(f", {k}" for k in chosen) + ")"
+                with progress_bar(self.progress, label, len(media_ids)) as adv:
+                    reports["pixels"] = self.engine.run(stage, media_ids, adv, redo=redo)
+        if "transcript" in wanted and transcript not in off:
+            sync_backends(self.store, "transcript", {"transcript": transcript})
+            with progress_bar(self.progress, "transcript lens", len(ids)) as adv:
+                reports["transcript"] = self.engine.run(transcript_stage(transcript), ids, adv, redo=redo)
         if "signals" in wanted:
             with progress_bar(self.progress, "signals", len(ids)) as adv:
                 reports["signals"] = self.engine.run(signals_stage(self.text_model), ids, adv, redo=redo)
@@ -161,7 +178,58 @@ class Workspace:
             stage = confidence_stage(calib.stats(cfg.min_scale), cfg)
             with progress_bar(self.progress, "confidence", len(ids)) as adv:
                 reports["confidence"] = self.engine.run(stage, ids, adv, redo=redo)
+        if "lenses" in wanted:
+            from .lenses.analyse import needs_analysis
+
+            changed = any(reports[s].done or reports[s].failed for s in ("pixels", "transcript") if s in reports)
+            rep = StageReport("lenses")
+            if redo or changed or needs_analysis(self.store, map_method):
+                self.lens_summary = self.analyse_lenses(map_method=map_method)
+                rep.done = len(ids)
+            else:
+                rep.skipped = len(ids)
+            reports["lenses"] = rep
         return reports
+
+    # -- lenses ---------------------------------------------------------------------
+    def analyse_lenses(self, map_method: str = "umap", k: int = 10, thresholds: dict | None = None) -> dict:
+        """Recompute the lens analysis (lens_videos, cross_lens) from the stored vectors."""
+        from .lenses.analyse import analyse
+
+        return analyse(self.store, map_method=map_method, k=k, thresholds=thresholds)
+
+    def embeddings(self, lens: str, segments: bool = False) -> pa.Table:
+        """A lens's stored vectors: one row per video (``segments=True``: per annotated segment)."""
+        from .schema import embeddings_table
+
+        where = "segment_id IS NOT NULL" if segments else "segment_id IS NULL"
+        return self.store.read(embeddings_table(lens), where=where)
+
+    def search(self, query: str | None = None, lens: str = "visual", like: str | None = None, k: int = 10,
+               segments: bool = False) -> pa.Table:
+        """Text -> video (shared-space lenses only) or video -> video (``like=VIDEO_ID``, every lens)."""
+        from .lenses.search import search
+
+        return search(self.store, lens, query=query, like=like, k=k, segments=segments)
+
+    def zero_shot(self, lens: str, classes: Sequence[str], template: str = "a video of {}",
+                  temperature: float = 0.05, save: bool = False) -> pa.Table:
+        """Zero-shot classes from the STORED video vectors of a shared-space lens (no re-embedding).
+        ``save=True`` also writes the label and probability into ``lens_videos``."""
+        from .lenses.search import zero_shot
+
+        out = zero_shot(self.store, lens, classes, template=template, temperature=temperature)
+        if save:
+            from .lenses.analyse import save_zero_shot
+
+            save_zero_shot(self.store, lens, out)
+        return out
+
+    def cross_lens(self, lens_a: str = "visual", lens_b: str = "transcript", k: int = 10, top: int = 10) -> dict:
+        """Videos alike in one lens but not the other (both ways), and the least agreeing videos."""
+        from .lenses.analyse import cross_lens_pairs
+
+        return cross_lens_pairs(self.store, lens_a, lens_b, k=k, top=top)
 
     # -- read -----------------------------------------------------------------------
     def video_ids(self) -> list[str]:

@@ -79,13 +79,69 @@ def opinions_import(file: Path = typer.Argument(..., exists=True), workspace: Pa
 def run(workspace: Path = WS,
         text_model: str = typer.Option("minilm", "--text", help="Sentence embedder: minilm (offline) or any "
                                                                 "sentence-transformers model id/path."),
-        redo: bool = typer.Option(False, help="Recompute stages for every video, even finished ones.")):
+        redo: bool = typer.Option(False, help="Recompute stages for every video, even finished ones."),
+        visual: str = typer.Option("appearance", help="Visual lens backend (appearance, or none)."),
+        grounding: str = typer.Option("motion", help="Grounding lens backend (motion, or none)."),
+        transcript: str = typer.Option("minilm", help="Transcript lens text model (minilm, any "
+                                                      "sentence-transformers id/path, or none)."),
+        map_method: str = typer.Option("umap", "--map", help="2-D lens maps: umap | pca | tsne.")):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
-    reports = _ws(workspace, text_model=text_model).run(redo=redo)
+    if map_method not in ("umap", "pca", "tsne"):
+        raise typer.BadParameter(f"unknown map {map_method!r}; one of umap, pca, tsne", param_hint="'--map'")
+    reports = _ws(workspace, text_model=text_model).run(redo=redo, visual=visual, grounding=grounding,
+                                                         transcript=transcript, map_method=map_method)
     for name, r in reports.items():
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
         for vid, err in list(r.failed.items())[:10]:
             console.print(f"  [red]{err}[/red]")
+
+
+@app.command()
+def search(query: Optional[str] = typer.Argument(None, help="Text query (shared text-video lenses only)."),
+           workspace: Path = WS, lens: str = typer.Option("visual", help="visual | grounding | transcript"),
+           like: Optional[str] = typer.Option(None, "--like", help="Find the videos nearest to this VIDEO_ID."),
+           k: int = typer.Option(10, "-k", help="How many results."),
+           segments: bool = typer.Option(False, help="Search annotated segments instead of whole videos.")):
+    """Nearest videos to a text (text -> video) or to a video (--like), from the stored lens vectors."""
+    from .lenses.search import LensError
+
+    if (query is None) == (like is None):
+        raise typer.BadParameter("give a text QUERY or --like VIDEO_ID (exactly one)")
+    try:
+        res = _ws(workspace).search(query, lens=lens, like=like, k=k, segments=segments)
+    except LensError as e:
+        console.print(f"[red]error[/red] {e}")
+        raise typer.Exit(1)
+    t = Table(title=f"{lens}: " + (repr(query) if query is not None else f"like {like}"))
+    t.add_column("rank", justify="right"), t.add_column("video_id")
+    if segments:
+        t.add_column("segment_id")
+    t.add_column("similarity", justify="right")
+    for r in res.to_pylist():
+        t.add_row(str(r["rank"]), r["video_id"], *([r["segment_id"]] if segments else []), f"{r['similarity']:.3f}")
+    console.print(t)
+
+
+@app.command("zero-shot")
+def zero_shot(classes: str = typer.Argument(..., help="Comma-separated class names."), workspace: Path = WS,
+              lens: str = typer.Option("transcript", help="A shared text-video lens (transcript, qwen...)."),
+              template: str = typer.Option("a video of {}", help="Prompt template; {} is the class name."),
+              temperature: float = typer.Option(0.05, help="Softmax temperature over cosine similarities."),
+              save: bool = typer.Option(True, help="Store the labels in lens_videos.")):
+    """Zero-shot classify every video from its STORED lens vector (nothing is re-embedded)."""
+    from .lenses.search import LensError
+
+    names = [c.strip() for c in classes.split(",") if c.strip()]
+    try:
+        res = _ws(workspace).zero_shot(lens, names, template=template, temperature=temperature, save=save)
+    except LensError as e:
+        console.print(f"[red]error[/red] {e}")
+        raise typer.Exit(1)
+    t = Table(title=f"zero-shot ({lens})")
+    t.add_column("video_id"), t.add_column("label"), t.add_column("p", justify="right")
+    for r in res.to_pylist():
+        t.add_row(r["video_id"], r["label"], f"{r['prob']:.3f}")
+    console.print(t)
 
 
 @app.command()

@@ -85,7 +85,8 @@ class LocalEngine:
             if fresh:  # say "started" before the first write, so a kill from here on is repaired
                 store.mark(stage.name, ids, status="running")
             for name in stage.writes:
-                store.replace(name, ids, outputs[name] if name in outputs else _empty(name), fresh=fresh)
+                store.replace(name, ids, outputs[name] if name in outputs else store.schema(name).empty_table(),
+                              fresh=fresh)
             store.mark(stage.name, ok, failed)
             if failed:
                 store.record_errors(stage.name, [(v, None, e) for v, e in failed.items()])

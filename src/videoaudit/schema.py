@@ -174,6 +174,16 @@ ERRORS = pa.schema(
 #: Lens vectors live in one table per lens, ``embeddings_<lens>`` (lens = visual |
 #: grounding | transcript), because a vector index needs one fixed dimension per table.
 LENSES: tuple[str, ...] = ("visual", "grounding", "transcript")
+EMBEDDINGS_PREFIX = "embeddings_"
+
+
+def embeddings_table(lens: str) -> str:
+    """Name of the table holding ``lens``'s vectors."""
+    return EMBEDDINGS_PREFIX + lens
+
+
+def is_embeddings_table(name: str) -> bool:
+    return name.startswith(EMBEDDINGS_PREFIX) and len(name) > len(EMBEDDINGS_PREFIX)
 
 
 def embeddings_schema(dim: int) -> pa.Schema:

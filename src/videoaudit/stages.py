@@ -9,41 +9,16 @@ from __future__ import annotations
 import pyarrow as pa
 
 from .engine import Batch, Stage
-from .schema import MEDIA, THUMBNAILS
-
-THUMBNAILS_PER_VIDEO = 8
+from .lenses.stages import THUMBNAILS_PER_VIDEO, pixels_stage, transcript_stage  # noqa: F401  (re-exported)
 
 
 def media_stage(thumbnails: int = THUMBNAILS_PER_VIDEO, width: int = 160) -> Stage:
-    """Probe each video and cut its report thumbnails, from one decode of the file.
+    """Probe + thumbnails only: the pixels stage (lenses/stages.py) with every pixel lens off.
 
-    Later consumers (lenses, opinion models) add their FrameRequest to the same
-    ``sampler.sample`` call, so a video is still decoded once for all of them.
+    The pixels stage is the one consumer of decoded frames: thumbnails and every pixel lens
+    add their FrameRequest to the same ``sampler.sample`` call, so a video is decoded once.
     """
-    from .media import FrameRequest, FrameSampler, thumbnail_jpeg
-
-    sampler = FrameSampler()
-
-    def run(batch: Batch) -> dict[str, pa.Table]:
-        media_rows, thumb_rows = [], []
-        for v in batch.videos.to_pylist():
-            path = v["media_path"]
-            if not path:
-                continue
-            dur = v["duration"] or 0.0
-            times = tuple(dur * (k + 0.5) / thumbnails for k in range(thumbnails)) if dur > 0 else (0.0,)
-            # a MediaError names the file; the engine records it against this video and goes on
-            frames = sampler.sample(path, [FrameRequest("thumbnails", times=times)])
-            info = sampler.last_info
-            media_rows.append({"video_id": v["video_id"], "duration": info.duration, "fps": info.fps,
-                               "frame_count": info.frame_count, "width": info.width, "height": info.height,
-                               "codec": info.codec})
-            for f in frames["thumbnails"]:
-                thumb_rows.append({"video_id": v["video_id"], "t": f.t, "jpeg": thumbnail_jpeg(f, width=width)})
-        return {"media": pa.Table.from_pylist(media_rows, schema=MEDIA),
-                "thumbnails": pa.Table.from_pylist(thumb_rows, schema=THUMBNAILS)}
-
-    return Stage("media", run, writes=("media", "thumbnails"), reads=("videos",))
+    return pixels_stage(visual=None, grounding=None, thumbnails=thumbnails, width=width)
 
 
 def signals_stage(text_model: str = "minilm") -> Stage:

@@ -49,13 +49,30 @@ class Store:
         res = self.db.list_tables()
         return set(getattr(res, "tables", res))
 
-    def table(self, name: str):
+    def table(self, name: str, schema: pa.Schema | None = None):
+        """Open (or create) a table. A dynamic ``embeddings_<lens>`` table is created only
+        with an explicit ``schema`` (its vector dimension comes from the lens backend)."""
         if name not in self._tables:
             if name in self._names():
                 self._tables[name] = self.db.open_table(name)
             else:
-                self._tables[name] = self.db.create_table(name, schema=S.TABLES[name], exist_ok=True)
+                if schema is None:
+                    if S.is_embeddings_table(name):
+                        raise KeyError(f"table {name} does not exist yet (no vectors of that lens were stored)")
+                    schema = S.TABLES[name]
+                self._tables[name] = self.db.create_table(name, schema=schema, exist_ok=True)
         return self._tables[name]
+
+    def schema(self, name: str) -> pa.Schema:
+        """The canonical schema of ``name``; for ``embeddings_<lens>`` the stored table's
+        (dimension of the backend that wrote it), or a 0-dimensional placeholder if absent."""
+        if name in S.TABLES:
+            return S.TABLES[name]
+        if S.is_embeddings_table(name):
+            if name in self._names():
+                return self.table(name).schema
+            return S.embeddings_schema(0)
+        raise KeyError(f"unknown table {name!r}")
 
     def has(self, name: str) -> bool:
         return name in self._names() and self.table(name).count_rows() > 0
@@ -67,12 +84,12 @@ class Store:
              columns: Sequence[str] | None = None) -> pa.Table:
         """Rows of a table, optionally only those of some videos; always in the canonical schema."""
         if name not in self._names():
-            tbl = S.TABLES[name].empty_table()
+            tbl = self.schema(name).empty_table()
             return tbl.select(list(columns)) if columns else tbl
         clauses = []
         if video_ids is not None:
             if len(video_ids) == 0:
-                tbl = S.TABLES[name].empty_table()
+                tbl = self.schema(name).empty_table()
                 return tbl.select(list(columns)) if columns else tbl
             clauses.append(f"video_id IN ({_sql_list(video_ids)})")
         if where:
@@ -85,7 +102,7 @@ class Store:
         if columns:
             q = q.select(list(columns))
         out = q.to_arrow()
-        return out.select(list(columns)) if columns else out.select(S.TABLES[name].names)
+        return out.select(list(columns)) if columns else out.select(self.schema(name).names)
 
     def iter_batches(self, name: str, columns: Sequence[str] | None = None, batch_size: int = 65536):
         """Stream a whole table without holding it in memory."""
@@ -99,7 +116,7 @@ class Store:
                 return
             except Exception:  # pylance missing or old: fall back to one read
                 pass
-        yield from t.to_arrow().select(list(columns) if columns else S.TABLES[name].names).to_batches(batch_size)
+        yield from t.to_arrow().select(list(columns) if columns else self.schema(name).names).to_batches(batch_size)
 
     def replace(self, name: str, video_ids: Sequence[str], rows: pa.Table, fresh: bool = False) -> None:
         """Write ``rows`` as the complete content of ``name`` for ``video_ids``.
@@ -107,16 +124,23 @@ class Store:
         ``fresh=True`` promises that the table holds no rows of these videos yet, which
         skips the delete (a scan of the whole table: quadratic over a long ingest).
         """
+        if S.is_embeddings_table(name) and name not in self._names():
+            if not rows.num_rows:
+                return  # nothing to store and no dimension to create the table with
+            self.table(name, schema=rows.schema)
+            fresh = True
         t = self.table(name)
         if video_ids and not fresh and name in self._names():
             for part in chunks(video_ids):
                 t.delete(f"video_id IN ({_sql_list(part)})")
         if rows.num_rows:
-            t.add(rows.select(S.TABLES[name].names).cast(S.TABLES[name]))
+            schema = self.schema(name)
+            t.add(rows.select(schema.names).cast(schema))
 
     def append(self, name: str, rows: pa.Table) -> None:
         if rows.num_rows:
-            self.table(name).add(rows.select(S.TABLES[name].names).cast(S.TABLES[name]))
+            schema = self.schema(name)
+            self.table(name).add(rows.select(schema.names).cast(schema))
 
     def drop(self, name: str) -> None:
         if name in self._names():
@@ -184,6 +208,7 @@ class Store:
     def status(self) -> dict:
         """Counts per table and per stage, for `videoaudit status`."""
         tables = {name: self.count(name) for name in S.TABLES}
+        tables.update({name: self.count(name) for name in sorted(self._names()) if S.is_embeddings_table(name)})
         stages: dict[str, dict[str, int]] = {}
         prog = self.read("progress", columns=["stage", "status"])
         if prog.num_rows:

@@ -235,8 +235,20 @@ class AppearanceEmbedder:
         layout = _grid_mean(img.astype(np.float32) * (1.0 / 255.0), _GRID, _GRID).ravel()
         return _hsv_hist(img), _texture(gray), layout
 
-    def embed_frames(self, frames: list[Frame]) -> np.ndarray:
-        feats = [self.frame_features(f.image) for f in frames if f.image is not None and f.image.size]
+    def embed_frames(self, frames: list[Frame], cache: dict | None = None) -> np.ndarray:
+        """``cache`` (optional, one dict per video): per-frame features keyed by the frame's
+        times, so the clips of a video's segments reuse the features of its decoded frames."""
+        feats = []
+        for f in frames:
+            if f.image is None or not f.image.size:
+                continue
+            key = (f.t, f.frame_time)
+            got = cache.get(key) if cache is not None else None
+            if got is None:
+                got = self.frame_features(f.image)
+                if cache is not None:
+                    cache[key] = got
+            feats.append(got)
         if not feats:
             return np.zeros(self.dim, np.float32)
         wc, wt, wl = self.weights
@@ -476,10 +488,17 @@ class MotionEmbedder:
         }
 
     # -- pooled -------------------------------------------------------------------------------
-    def embed_frames(self, frames: list[Frame]) -> np.ndarray:
+    def embed_frames(self, frames: list[Frame], cache: dict | None = None) -> np.ndarray:
+        """``cache`` (optional, one dict per video): pair features keyed by the pair's times."""
         feats = []
         for a, b, sec in self._pairs(frames):
-            f = self.pair_features(a.image, b.image, sec)
+            key = (a.t, b.t)
+            if cache is not None and key in cache:
+                f = cache[key]
+            else:
+                f = self.pair_features(a.image, b.image, sec)
+                if cache is not None:
+                    cache[key] = f
             if f is not None:
                 feats.append(f)
         if not feats:

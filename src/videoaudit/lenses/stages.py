@@ -1,0 +1,209 @@
+"""The two lens stages: pixels (thumbnails + pixel lenses, one decode) and transcript.
+
+Both are ordinary engine stages (engine.py): pure functions over a Batch of videos, resumable
+through the progress ledger, a failing video recorded and skipped. They write a vector per
+video (``segment_id`` null) and per annotated segment (``has_gpt``) into ``embeddings_<lens>``
+(schema.embeddings_schema; the ``backend`` column holds the registry name that made it).
+
+Segment clips (pixel lenses): a segment's clip is the subset of the video's decoded lens
+frames whose requested time lies inside [start, end]; nothing is decoded again. When fewer
+than 2 frames fall inside (a short segment, or a lens that samples sparsely, e.g. the motion
+lens's frame pairs every few seconds), the clip is the fewest frames NEAREST the window
+(distance to the window, ties to the earlier frame), at least 2, that the lens can make a
+non-zero vector from (a motion pair needs both of its frames: the nearest 2 may belong to two
+different pairs). A lens that cannot make a vector from any of the nearest ``2 + 6`` frames
+stores no row for that segment. A whole video whose frames give the zero vector stores no
+row either: a zero vector would pretend to be a point of the space.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from ..engine import Batch, Stage
+from ..schema import MEDIA, THUMBNAILS, embeddings_schema, embeddings_table
+
+THUMBNAILS_PER_VIDEO = 8
+PIXEL_LENSES = ("visual", "grounding")
+MIN_CLIP_FRAMES = 2
+MAX_EXTRA_FRAMES = 6
+_EPS = 1e-6
+
+
+def _usable(v) -> bool:
+    if v is None:
+        return False
+    n = float(np.linalg.norm(v))
+    return bool(np.isfinite(n) and n > 0)
+
+
+def clip_vector(frames: Sequence, start: float, end: float, embed: Callable[[list], np.ndarray],
+                min_frames: int = MIN_CLIP_FRAMES, max_extra: int = MAX_EXTRA_FRAMES) -> np.ndarray | None:
+    """The lens vector of the segment [start, end] from a video's already decoded ``frames``
+    (module docstring: inside frames, else the fewest nearest usable ones; None if none)."""
+    frames = sorted(frames, key=lambda f: f.t)
+    inside = [f for f in frames if start - _EPS <= f.t <= end + _EPS]
+    if len(inside) >= min_frames:
+        v = embed(inside)
+        if _usable(v):
+            return v
+    order = sorted(frames, key=lambda f: (max(start - f.t, f.t - end, 0.0), f.t))
+    lo = max(min_frames, len(inside) + 1) if len(inside) >= min_frames else min_frames
+    for n in range(lo, min(len(order), min_frames + max_extra) + 1):
+        v = embed(sorted(order[:n], key=lambda f: f.t))
+        if _usable(v):
+            return v
+    return None
+
+
+def _per_video(emb) -> Callable[[list], np.ndarray]:
+    """``emb.embed_frames`` with a fresh per-video feature cache when the backend takes one
+    (the weight-free lenses do: a segment clip reuses the features of the video's frames)."""
+    import inspect
+
+    try:
+        takes_cache = "cache" in inspect.signature(emb.embed_frames).parameters
+    except (TypeError, ValueError):
+        takes_cache = False
+    if not takes_cache:
+        return emb.embed_frames
+    cache: dict = {}
+    return lambda frames: emb.embed_frames(frames, cache=cache)
+
+
+def _rows(video_id: str, segment_id: str | None, backend: str, vec: np.ndarray) -> dict:
+    return {"video_id": video_id, "segment_id": segment_id, "backend": backend,
+            "vector": np.asarray(vec, np.float32)}
+
+
+def _annotated(batch: Batch) -> dict[str, list[tuple[str, float, float]]]:
+    """has_gpt segments per video: (segment_id, start, end)."""
+    out: dict[str, list[tuple[str, float, float]]] = {}
+    segs = batch.tables.get("segments")
+    if segs is None or not segs.num_rows:
+        return out
+    cols = [segs.column(c).to_pylist() for c in ("video_id", "segment_id", "start", "end", "has_gpt")]
+    for vid, sid, s, e, g in zip(*cols):
+        if g and s is not None and e is not None:
+            out.setdefault(vid, []).append((sid, float(s), float(e)))
+    return out
+
+
+def pixels_stage(visual: str | None = "appearance", grounding: str | None = "motion",
+                 thumbnails: int = THUMBNAILS_PER_VIDEO, width: int = 160, sampler=None,
+                 segments: bool = True) -> Stage:
+    """Probe, thumbnails and every selected pixel lens of each video from ONE decode.
+
+    ``visual`` / ``grounding``: registry names (``models.registry``), ``None`` or ``"none"``
+    to skip that lens. ``sampler``: a FrameSampler to use (tests count its decodes).
+    """
+    from ..media import FrameRequest, FrameSampler, probe, thumbnail_jpeg
+    from ..models import get
+
+    sampler = sampler if sampler is not None else FrameSampler()
+    chosen = {lens: name for lens, name in (("visual", visual), ("grounding", grounding))
+              if name and name != "none"}
+
+    def run(batch: Batch) -> dict[str, pa.Table]:
+        embedders = {lens: get(lens, name) for lens, name in chosen.items()}  # built once per process
+        annotated = _annotated(batch) if segments else {}
+        media_rows, thumb_rows = [], []
+        lens_rows: dict[str, list[dict]] = {lens: [] for lens in embedders}
+        for v in batch.videos.to_pylist():
+            path = v["media_path"]
+            if not path:
+                continue
+            vid = v["video_id"]
+            dur = v["duration"] or 0.0
+            if dur <= 0 and embedders:
+                dur = probe(path).duration  # container metadata only, no decoding
+            times = tuple(dur * (k + 0.5) / thumbnails for k in range(thumbnails)) if dur > 0 else (0.0,)
+            requests = [FrameRequest("thumbnails", times=times)]
+            for lens, emb in embedders.items():
+                requests.append(dataclasses.replace(emb.frame_request(dur), consumer=f"lens:{lens}"))
+            # ONE decode for every consumer; a MediaError names the file and the engine records it
+            frames = sampler.sample(path, requests)
+            info = sampler.last_info
+            media_rows.append({"video_id": vid, "duration": info.duration, "fps": info.fps,
+                               "frame_count": info.frame_count, "width": info.width, "height": info.height,
+                               "codec": info.codec})
+            for f in frames["thumbnails"]:
+                thumb_rows.append({"video_id": vid, "t": f.t, "jpeg": thumbnail_jpeg(f, width=width)})
+            for lens, emb in embedders.items():
+                fr = frames.get(f"lens:{lens}", [])
+                embed = _per_video(emb)
+                vec = embed(fr) if fr else None
+                if _usable(vec):
+                    lens_rows[lens].append(_rows(vid, None, chosen[lens], vec))
+                for sid, s, e in annotated.get(vid, []):
+                    sv = clip_vector(fr, s, e, embed) if fr else None
+                    if sv is not None:
+                        lens_rows[lens].append(_rows(vid, sid, chosen[lens], sv))
+        out = {"media": pa.Table.from_pylist(media_rows, schema=MEDIA),
+               "thumbnails": pa.Table.from_pylist(thumb_rows, schema=THUMBNAILS)}
+        for lens, emb in embedders.items():
+            out[embeddings_table(lens)] = pa.Table.from_pylist(lens_rows[lens], schema=embeddings_schema(emb.dim))
+        return out
+
+    run.sampler = sampler  # type: ignore[attr-defined]
+    writes = ("media", "thumbnails", *(embeddings_table(lens) for lens in chosen))
+    return Stage("pixels", run, writes=writes, reads=("videos", "segments"))
+
+
+def transcript_stage(model: str = "minilm", max_words: int | None = None) -> Stage:
+    """The transcript lens: a vector per video (whole transcript) and per annotated segment
+    (entries overlapping its window), from any text model of the registry (lenses/transcript.py)."""
+    from ..models import get
+    from .transcript import MAX_WORDS, embed_video_and_windows
+
+    mw = max_words or MAX_WORDS
+
+    def run(batch: Batch) -> dict[str, pa.Table]:
+        embedder = get("text", model)
+        annotated = _annotated(batch)
+        work, keys = [], []
+        for v in batch.videos.to_pylist():
+            entries = [e for e in (v["transcript"] or []) if (e.get("text") or "").strip()]
+            if not entries:
+                continue  # no transcript: no vector at all, never a zero vector
+            segs = annotated.get(v["video_id"], [])
+            work.append((entries, [(s, e) for _, s, e in segs]))
+            keys.append((v["video_id"], [sid for sid, _, _ in segs]))
+        rows = []
+        for (vid, sids), (video, wins) in zip(keys, embed_video_and_windows(work, embedder.embed, mw)):
+            if video is not None:
+                rows.append(_rows(vid, None, model, video))
+            rows += [_rows(vid, sid, model, w) for sid, w in zip(sids, wins) if w is not None]
+        return {embeddings_table("transcript"): pa.Table.from_pylist(rows, schema=embeddings_schema(embedder.dim))}
+
+    return Stage("transcript", run, writes=(embeddings_table("transcript"),), reads=("videos", "segments"))
+
+
+def sync_backends(store, stage: str, chosen: dict[str, str]) -> list[str]:
+    """Make the ledger of ``stage`` honest about which backend each of its lenses used.
+
+    A lens table written by another backend is dropped (a re-run with another backend
+    replaces the lens) and a lens whose table is missing while the stage has finished
+    videos (the lens was off then) makes the stage redo every video. Returns the lenses
+    that forced a redo.
+    """
+    from ..schema import embeddings_table
+
+    redo = []
+    finished = store.finished(stage)
+    for lens, backend in chosen.items():
+        name = embeddings_table(lens)
+        if store.count(name):
+            t = store.read(name, columns=["backend"])
+            if set(t.column("backend").to_pylist()) != {backend}:
+                store.drop(name)
+                redo.append(lens)
+        elif finished:
+            redo.append(lens)
+    if redo and finished:
+        store.forget([stage])
+    return redo
