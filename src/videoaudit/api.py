@@ -25,9 +25,10 @@ from .workspace import Store
 
 #: stages downstream of the data each of them produces (what to redo when it changes)
 DOWNSTREAM = {
-    "ingest": ("media", "signals", "confidence"),
+    "ingest": ("media", "signals", "lens_signals", "confidence"),
     "opinions": ("signals", "confidence"),
     "signals": ("confidence",),
+    "lens_signals": ("confidence",),
 }
 
 
@@ -139,7 +140,7 @@ class Workspace:
         from .confidence import Calibration, FusionConfig
         from .stages import confidence_stage, media_stage, signals_stage
 
-        wanted = list(stages or ("media", "signals", "confidence"))
+        wanted = list(stages or ("media", "signals", "lens_signals", "confidence"))
         ids = self.video_ids()
         reports: dict[str, StageReport] = {}
         if "media" in wanted:
@@ -153,11 +154,21 @@ class Workspace:
                 reports["signals"] = self.engine.run(signals_stage(self.text_model), ids, adv, redo=redo)
             if reports["signals"].done:
                 self.store.forget(DOWNSTREAM["signals"])
+        if "lens_signals" in wanted:  # after the lens tables exist; nothing when no lens ran
+            from .lens_signals import run_lens_signals
+
+            with progress_bar(self.progress, "lens signals", len(ids)) as adv:
+                rep = run_lens_signals(self, redo=redo, on_progress=adv)
+            if rep is not None:
+                reports["lens_signals"] = rep
+                if rep.done:
+                    self.store.forget(DOWNSTREAM["lens_signals"])
         if "confidence" in wanted:
             cfg = FusionConfig()
             calib = Calibration()
-            for rb in self.store.iter_batches("signals", columns=["signal", "value"]):
-                calib.update(pa.Table.from_batches([rb]))
+            for name in ("signals", "lens_signals"):
+                for rb in self.store.iter_batches(name, columns=["signal", "value"]):
+                    calib.update(pa.Table.from_batches([rb]))
             stage = confidence_stage(calib.stats(cfg.min_scale), cfg)
             with progress_bar(self.progress, "confidence", len(ids)) as adv:
                 reports["confidence"] = self.engine.run(stage, ids, adv, redo=redo)
@@ -209,7 +220,8 @@ class Workspace:
         data = ReportData(
             videos=self.store.read("videos"), segments=self.store.read("segments"),
             confidence=self.confidence_map(), video_confidence=self.video_confidence(),
-            signals=self.store.read("signals"), opinions=self.store.read("opinions"),
+            signals=pa.concat_tables([self.store.read("signals"), self.store.read("lens_signals")]),
+            opinions=self.store.read("opinions"),
             thumbnails=thumbs, truth=truth_rows, extra=facts,
         )
         return render_report(data, Path(out))
