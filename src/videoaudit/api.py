@@ -223,6 +223,7 @@ class Workspace:
             signals=pa.concat_tables([self.store.read("signals"), self.store.read("lens_signals")]),
             opinions=self.store.read("opinions"),
             thumbnails=thumbs, truth=truth_rows, extra=facts,
+            lens_videos=self.store.read("lens_videos"), cross_lens=self.store.read("cross_lens"),
         )
         return render_report(data, Path(out))
 
