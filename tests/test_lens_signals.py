@@ -40,24 +40,40 @@ def test_knn_never_returns_own_group():
     idx, sim = knn_other_groups(x, x, groups, groups, k=4)
     assert idx.shape == (12, 4)
     for i in range(12):
-        assert all(groups[j] != groups[i] for j in idx[i])
-        assert np.all(np.diff(sim[i]) <= 1e-6)  # best first
+        found = idx[i][idx[i] >= 0]
+        assert len(found) == 3  # one per other video: 3 other videos
+        assert len({groups[j] for j in found}) == 3 and all(groups[j] != groups[i] for j in found)
+        assert np.all(np.diff(sim[i][:3]) <= 1e-6)  # best first
         others = [j for j in range(12) if groups[j] != groups[i]]
         best = max(others, key=lambda j: float(x[i] @ x[j]))
         assert idx[i, 0] == best
 
 
+def test_knn_one_neighbour_per_video():
+    # video "x" has three near-copies of the query; "y" and "z" one farther item each
+    q = _unit([[1.0, 0.0, 0.0]])
+    pool = _unit([[1.0, 0.01, 0], [1.0, 0.02, 0], [1.0, 0.03, 0], [1.0, 0.5, 0], [1.0, 0.0, 0.9]])
+    groups = ["x", "x", "x", "y", "z"]
+    idx, sim = knn_other_groups(q, pool, ["q"], groups, k=3)
+    assert list(idx[0]) == [0, 3, 4]  # x's nearest, then y, then z
+    idx2, _ = knn_other_groups(q, pool, ["q"], groups, k=3, one_per_group=False)
+    assert list(idx2[0]) == [0, 1, 2]
+
+
 def test_knn_fewer_candidates_than_k():
     x = _unit(RNG.normal(size=(3, 4)))
-    idx, sim = knn_other_groups(x, x, ["a", "a", "b"], ["a", "a", "b"], k=3)
+    idx, sim = knn_other_groups(x, x, ["a", "a", "b"], ["a", "a", "b"], k=3, one_per_group=False)
     assert list(idx[2][:2]) == [0, 1] or list(idx[2][:2]) == [1, 0]
     assert idx[2, 2] == -1 and np.isnan(sim[2, 2])
+    idx, sim = knn_other_groups(x, x, ["a", "a", "b"], ["a", "a", "b"], k=3)
+    assert (idx[2] >= 0).sum() == 1  # one per video: only one of a's two items
     assert (idx[0] >= 0).sum() == 1  # only video "b" is another video
 
 
 def _category_data(n_cat=4, videos_per_cat=4, segs=4, dim_v=16, dim_t=24, noise=0.35):
     """Visual and text vectors that both follow the category: a look-alike is annotated alike."""
-    vis_c, txt_c = _unit(RNG.normal(size=(n_cat, dim_v))), _unit(RNG.normal(size=(n_cat, dim_t)))
+    vis_c = _unit(RNG.normal(size=(n_cat, dim_v)))
+    txt_c = np.linalg.qr(RNG.normal(size=(dim_t, n_cat)))[0].T.astype(np.float32)  # categories' texts unrelated
     vis, txt, groups, cats = [], [], [], []
     for c in range(n_cat):
         for v in range(videos_per_cat):
@@ -70,7 +86,7 @@ def _category_data(n_cat=4, videos_per_cat=4, segs=4, dim_v=16, dim_t=24, noise=
 
 
 def test_caption_from_another_category_scores_lowest():
-    vis, txt, groups, cats, txt_c = _category_data()
+    vis, txt, groups, cats, txt_c = _category_data(videos_per_cat=6)  # 5 other videos per category
     bad = 5  # a segment of category 0 whose caption says category 2
     assert cats[bad] == 0
     txt = txt.copy()

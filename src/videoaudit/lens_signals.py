@@ -31,6 +31,7 @@ import pyarrow as pa
 from .engine import Batch, Stage, StageReport
 from .schema import SIGNALS, VIDEO_SIGNALS
 from .signals.neighbours import DEFAULT_K, NeighbourResult, explain, neighbour_consistency
+from .signals.neighbours import VERSION as NEIGHBOURS_VERSION
 from .signals.visual_text import visual_text_contrastive, visual_text_match
 
 STAGE = "lens_signals"
@@ -150,7 +151,7 @@ class LensIndex:
 
     def fingerprint(self, text_model: str) -> str:
         h = hashlib.sha1()
-        h.update(json.dumps([self.lens, self.backend, text_model, self.k]).encode())
+        h.update(json.dumps([self.lens, self.backend, text_model, self.k, NEIGHBOURS_VERSION]).encode())
         for p in (self.segments, self.videos):
             h.update(json.dumps([p.video_ids, p.segment_ids, p.texts]).encode())
             h.update(np.ascontiguousarray(p.visual).tobytes())

@@ -11,8 +11,9 @@ Definitions (docs/confidence.md repeats them):
 
 * neighbours: the ``k`` (default 5) items with the highest visual cosine among items of
   **other videos** (a video's own segments look alike and share their wording, so they
-  would agree trivially; within-video consistency is the ``consistency.*`` family's job).
-  Segments are compared with segments, videos with videos.
+  would agree trivially; within-video consistency is the ``consistency.*`` family's job),
+  at most ONE per video (its best-matching segment): five segments of one look-alike
+  video are one opinion, not five. Segments are compared with segments, videos with videos.
 * consensus: the L2-normalised mean of the neighbours' annotation vectors, each weighted by
   its visual cosine (clipped at 0): a closer look-alike counts more.
 * value: ``clip(cos(annotation, consensus), 0, 1)`` - higher = annotated like its
@@ -32,6 +33,8 @@ from typing import Sequence
 import numpy as np
 
 DEFAULT_K = 5
+VERSION = 2  # bump when the definition changes: stored results are then redone
+CANDIDATES = 8  # per neighbour wanted, how many nearest items are searched for distinct videos
 CHUNK = 2048  # query rows per matrix product (bounds the (chunk, n_pool) similarity block)
 
 
@@ -42,10 +45,12 @@ def _norm_rows(m: np.ndarray) -> np.ndarray:
 
 
 def knn_other_groups(query: np.ndarray, pool: np.ndarray, query_groups: Sequence, pool_groups: Sequence,
-                     k: int = DEFAULT_K) -> tuple[np.ndarray, np.ndarray]:
+                     k: int = DEFAULT_K, one_per_group: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosines of each query row's ``k`` nearest pool rows of ANOTHER group.
 
     ``query`` and ``pool`` are (n, d) vectors (normalised here); groups are the video ids.
+    ``one_per_group``: at most one neighbour per group, its nearest (searched among the
+    ``CANDIDATES * k`` nearest rows, so a pool dominated by a few groups may yield fewer).
     Returns ``(idx, sim)``, both (n_query, k'); k' = min(k, n_pool); a slot with no eligible
     neighbour has idx -1 and sim nan.
     """
@@ -60,13 +65,26 @@ def knn_other_groups(query: np.ndarray, pool: np.ndarray, query_groups: Sequence
     codes: dict = {}
     qg = np.fromiter((codes.setdefault(g, len(codes)) for g in query_groups), np.int64, count=nq)
     pg = np.fromiter((codes.setdefault(g, len(codes)) for g in pool_groups), np.int64, count=npool)
+    nc = min(npool, kk * CANDIDATES) if one_per_group else kk
     for a in range(0, nq, CHUNK):
         s = q[a:a + CHUNK] @ p.T
         s[qg[a:a + CHUNK, None] == pg[None, :]] = -np.inf
-        part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+        part = np.argpartition(-s, nc - 1, axis=1)[:, :nc] if nc < npool else np.tile(np.arange(npool), (len(s), 1))
         ps = np.take_along_axis(s, part, axis=1)
         order = np.argsort(-ps, axis=1, kind="stable")
         part, ps = np.take_along_axis(part, order, axis=1), np.take_along_axis(ps, order, axis=1)
+        if one_per_group:
+            # keep each group's first (= nearest) candidate: a candidate is dropped when an
+            # earlier candidate of the row has its group
+            g = pg[part]
+            dup = np.zeros(g.shape, bool)
+            for j in range(1, g.shape[1]):
+                dup[:, j] = (g[:, :j] == g[:, j:j + 1]).any(1)
+            ps = np.where(dup, -np.inf, ps)
+            order = np.argsort(-ps, axis=1, kind="stable")[:, :kk]
+            part, ps = np.take_along_axis(part, order, axis=1), np.take_along_axis(ps, order, axis=1)
+        else:
+            part, ps = part[:, :kk], ps[:, :kk]
         bad = ~np.isfinite(ps)
         idx[a:a + CHUNK] = np.where(bad, -1, part)
         sim[a:a + CHUNK] = np.where(bad, np.nan, ps)
