@@ -339,6 +339,18 @@ def test_run_ledger_resume_and_fingerprint(tmp_path):
     assert ws.store.count("lens_signals") == 3 * 4 * 9  # replaced, never appended
     assert read_vectors(ws.store) is not None
 
+    # the command line runs the same stage and says so; the report shows the new family
+    from typer.testing import CliRunner
+
+    from videoaudit.cli import app
+
+    res = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "200"}).invoke(
+        app, ["run", "-w", str(tmp_path / "ws"), "--text", "hashing", "--redo"])
+    assert res.exit_code == 0, res.output
+    assert "lens_signals: 9 done" in res.output
+    html = ws.report(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert NEIGHBOURS in html and 'id="lenses"' not in html  # lens_videos not written here: no section
+
 
 def _appearance_vectors(videos: list[dict], segments: list[dict]) -> pa.Table:
     """Per video and per GPT segment, from ONE decode each (what the pixels stage will store)."""
