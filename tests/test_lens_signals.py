@@ -390,3 +390,19 @@ def test_real_media_sample_end_to_end(sample_media, tmp_path):
     assert sig.value.notna().mean() > 0.9
     assert sig.value.dropna().between(0, 1).all()
     assert sig.explanation.dropna().str.contains("nearest visual look-alikes").all()
+
+
+def test_contrast_pairs_ranks_across_spaces():
+    from videoaudit.report.lens import contrast_pairs
+
+    ids = [f"v{i}" for i in range(6)]
+    a = _unit(RNG.normal(size=(6, 8)))
+    a[1] = _unit(a[0] + 0.01)  # v0 and v1 are near-twins in a ...
+    b = a.copy()
+    b[1] = -b[0]  # ... and opposites in b: every other video is closer to v0 than v1 is
+    pairs = contrast_pairs(ids, a, b, k=2, top=3)
+    assert (pairs[0]["a_id"], pairs[0]["b_id"]) == ("v0", "v1")
+    assert pairs[0]["far"] == 1.0 and pairs[0]["sim_a"] > 0.99 and pairs[0]["sim_b"] < -0.99
+    # identical spaces: no neighbour is far in the other
+    same = contrast_pairs(ids, a, a, k=2)
+    assert all(p["far"] <= 0.25 for p in same)

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -139,8 +140,12 @@ def lens_data(data) -> ReportData:
                        else None, "zero_shot_prob": 0.8})
     cl = [{"video_id": vid, "lens_a": "visual", "lens_b": "transcript", "k": 5, "jaccard": j}
           for vid, j in zip(vids, (0.0, 0.5, 1.0))]
+    # vid-a and vid-b look alike (visual) but are talked about differently (transcript)
+    vis = np.array([[1.0, 0.0], [0.99, 0.1], [0.0, 1.0]])
+    txt = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.1]])
     return ReportData(**{**data.__dict__, "lens_videos": S.from_rows(lv, S.LENS_VIDEOS),
-                         "cross_lens": S.from_rows(cl, S.CROSS_LENS)})
+                         "cross_lens": S.from_rows(cl, S.CROSS_LENS),
+                         "lens_vectors": {"visual": (vids, vis), "transcript": (vids, txt)}})
 
 
 def test_lens_section(lens_data, data, tmp_path):
@@ -158,6 +163,9 @@ def test_lens_section(lens_data, data, tmp_path):
     assert "Cross-lens agreement" in html and "look alike but are talked about differently" in html
     assert html.count('class="vcard"') >= 2 * 3 * 2 + 3  # unique + representative per lens, least-overlap list
     assert "↔" in html  # the near-duplicate pair
+    m = re.search(r"Pairs that look alike but are talked about differently.*?</table>", html, re.S)
+    assert m and "vid-a" in m.group(0) and "vid-b" in m.group(0)
+    assert "Pairs that are talked about alike but look different" in html
     # no lens ran: no section, no nav link, not a broken one
     plain = render_report(data, tmp_path / "plain.html").read_text(encoding="utf-8")
     assert 'id="lenses"' not in plain and 'href="#lenses"' not in plain

@@ -224,8 +224,22 @@ class Workspace:
             opinions=self.store.read("opinions"),
             thumbnails=thumbs, truth=truth_rows, extra=facts,
             lens_videos=self.store.read("lens_videos"), cross_lens=self.store.read("cross_lens"),
+            lens_vectors=self._video_vectors() if self.store.count("cross_lens") else None,
         )
         return render_report(data, Path(out))
+
+
+    def _video_vectors(self) -> dict:
+        """{lens: (video ids, (n, d) video-level vectors)} of every lens that stored vectors."""
+        from .lens_signals import read_vectors, video_matrix
+        from .schema import LENSES
+
+        out = {}
+        for lens in LENSES:
+            t = read_vectors(self.store, lens)
+            if t is not None:
+                out[lens] = video_matrix(t)
+        return out
 
 
 def _schema(name: str) -> pa.Schema:

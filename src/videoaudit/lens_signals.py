@@ -87,6 +87,15 @@ def _matrix(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return m, ok
 
 
+def video_matrix(vectors: pa.Table) -> tuple[list[str], np.ndarray]:
+    """The video-level rows (segment_id null, vector present) as (ids, (n, d) float32)."""
+    import pyarrow.compute as pc
+
+    t = vectors.filter(pc.and_(pc.is_null(vectors.column("segment_id")), pc.is_valid(vectors.column("vector"))))
+    m, _ = _matrix(t.column("vector")) if t.num_rows else (np.zeros((0, 1), np.float32), None)
+    return t.column("video_id").to_pylist(), m
+
+
 @dataclass
 class Pool:
     """Items (videos or segments) with a visual vector; text filled in by :meth:`LensIndex.embed`."""

@@ -51,6 +51,7 @@ class ReportData:
     extra: dict = field(default_factory=dict)
     lens_videos: pa.Table | None = None  # lens tables (schema.LENS_VIDEOS / CROSS_LENS); None = no lens ran
     cross_lens: pa.Table | None = None
+    lens_vectors: dict | None = None  # {lens: (video ids, (n, d) video vectors)} for the cross-lens pairs
 
 
 # --------------------------------------------------------------------------- helpers
@@ -761,7 +762,7 @@ def _lens_ctx(data: ReportData, vconf_by_id: dict[str, dict]) -> dict | None:
 
     videos = _rows(data.videos, ["video_id", "title", "metadata"])
     ctx = lens_context(data.lens_videos, data.cross_lens, videos, vconf_by_id, data.thumbnails, conf_color,
-                       TIER_COLORS, _data_uri)
+                       TIER_COLORS, _data_uri, data.lens_vectors)
     for c in (ctx or {}).get("cross", []):
         c["hist"] = hist_svg(c["values"], label=f"Jaccard {c['a']} vs {c['b']}")
     return ctx

@@ -11,8 +11,10 @@ confidence and thumbnails the report already has; absent (None) when no lens ran
 * the most unique and the most representative videos, with a thumbnail;
 * near-duplicate pairs;
 * the cross-lens panel: per pair of lenses, the distribution of the per-video Jaccard
-  overlap of k-nearest neighbours, and the videos with the least overlap (for visual vs
-  transcript: "look alike but talked about differently").
+  overlap of k-nearest neighbours, and the videos with the least overlap; with the stored
+  video vectors, concrete pairs both ways (:func:`contrast_pairs`): neighbours in one lens
+  that are far apart in the other (visual vs transcript: "look alike but talked about
+  differently", and the reverse).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 from markupsafe import Markup, escape
 
+MAX_PAIR_VIDEOS = 20000  # contrast pairs need all-pairs similarities: skipped beyond this
 MAX_POINTS = 3000  # per map: beyond this the page gets heavy; the lowest-confidence videos are kept
 TOP = 6  # videos per "most unique" / "most representative" / "least overlap" list
 MAX_PAIRS = 30  # near-duplicate pairs shown per lens
@@ -75,14 +78,58 @@ def map_svg(points: list[dict], dom: str, width: int = 460, height: int = 320, p
     return Markup("".join(out))
 
 
+def contrast_pairs(ids: list[str], a: np.ndarray, b: np.ndarray, k: int = 5, top: int = TOP,
+                   chunk: int = 256) -> list[dict]:
+    """Pairs that are among each other's k nearest in space ``a`` yet far apart in space ``b``.
+
+    For each video i and each of its k nearest neighbours j in ``a`` (cosine), ``far`` =
+    the share of the other videos that are closer to i than j is, in ``b`` (1 = j is the
+    farthest video from i in b). Cosines of two spaces are not comparable, ranks are.
+    Returns the ``top`` unordered pairs with the highest ``far`` (ties: the closer in a
+    first): ``{"a_id", "b_id", "sim_a", "sim_b", "far"}``.
+    """
+    from ..signals.neighbours import knn_other_groups
+
+    n = len(ids)
+    if n < 3:
+        return []
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    idx, sim = knn_other_groups(a, a, ids, ids, k=min(k, n - 1), one_per_group=False)
+    best: dict[tuple[int, int], dict] = {}
+    for s0 in range(0, n, chunk):
+        bs = b[s0:s0 + chunk] @ b.T  # (c, n)
+        rows = np.arange(s0, min(n, s0 + chunk))
+        np.fill_diagonal(bs[:, s0:s0 + len(rows)], np.inf)  # i itself is never "closer"
+        nb = idx[rows]
+        sb = np.take_along_axis(bs, np.maximum(nb, 0), axis=1)  # (c, k)
+        closer = (bs[:, None, :] > sb[:, :, None]).sum(-1) - 1  # videos closer to i than j in b (minus i)
+        far = closer / max(n - 2, 1)
+        for r, i in enumerate(rows):
+            for m, j in enumerate(nb[r]):
+                if j < 0:
+                    continue
+                key = (min(i, j), max(i, j))
+                rec = {"a_id": ids[key[0]], "b_id": ids[key[1]], "sim_a": float(sim[i, m]),
+                       "sim_b": float(sb[r, m]), "far": float(far[r, m])}
+                if key not in best or rec["far"] > best[key]["far"]:
+                    best[key] = rec
+    return sorted(best.values(), key=lambda r: (-r["far"], -r["sim_a"]))[:top]
+
+
 def _thumb(thumbnails: dict, vid: str, data_uri) -> str | None:
     ts = sorted((t for t in (thumbnails or {}).get(vid, []) if t and t[1]), key=lambda t: _num(t[0]) or 0.0)
     return data_uri(ts[len(ts) // 2][1]) if ts else None
 
 
 def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, videos: list[dict],
-                 vconf: dict[str, dict], thumbnails: dict, conf_color, tier_colors: dict, data_uri) -> dict | None:
-    """Template context of the lens section, or None when no lens ran."""
+                 vconf: dict[str, dict], thumbnails: dict, conf_color, tier_colors: dict, data_uri,
+                 vectors: dict[str, tuple[list[str], np.ndarray]] | None = None) -> dict | None:
+    """Template context of the lens section, or None when no lens ran.
+
+    ``vectors``: per lens, the video ids and their (n, d) video-level vectors, for the
+    concrete cross-lens pairs (optional).
+    """
     lv = lens_videos.to_pylist() if lens_videos is not None and lens_videos.num_rows else []
     cl = cross_lens.to_pylist() if cross_lens is not None and cross_lens.num_rows else []
     if not lv and not cl:
@@ -170,4 +217,26 @@ def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, vide
             "low": [{"video_id": r["video_id"], "title": title_of.get(r["video_id"]), "jaccard": float(r["jaccard"]),
                      "thumb": _thumb(thumbnails, r["video_id"], data_uri)} for r in low],
         })
+    for c in cross:
+        c["pairs"] = []
+        va, vb = (vectors or {}).get(c["a"]), (vectors or {}).get(c["b"])
+        if va is None or vb is None:
+            continue
+        common = sorted(set(va[0]) & set(vb[0]))
+        if not (3 <= len(common) <= MAX_PAIR_VIDEOS):
+            continue
+        pa_, pb_ = ({v: i for i, v in enumerate(x[0])} for x in (va, vb))
+        A = va[1][[pa_[v] for v in common]]
+        B = vb[1][[pb_[v] for v in common]]
+        k = int(c["k"] or 5)
+        for first, second, A1, B1 in ((c["a"], c["b"], A, B), (c["b"], c["a"], B, A)):
+            pairs = contrast_pairs(common, A1, B1, k=k)
+            for p in pairs:
+                p["ta"], p["tb"] = title_of.get(p["a_id"]), title_of.get(p["b_id"])
+                p["thumb_a"], p["thumb_b"] = (_thumb(thumbnails, p["a_id"], data_uri),
+                                              _thumb(thumbnails, p["b_id"], data_uri))
+            label = (("look alike but are talked about differently" if (first, second) == ("visual", "transcript")
+                      else "are talked about alike but look different" if (first, second) == ("transcript", "visual")
+                      else f"are neighbours in {first} but far apart in {second}"))
+            c["pairs"].append({"near": first, "far": second, "label": label, "pairs": pairs})
     return {"lenses": lenses, "cross": cross, "tier_colors": tier_colors}
