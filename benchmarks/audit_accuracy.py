@@ -112,7 +112,7 @@ def ensure_visual_vectors(ws: Workspace) -> str:
     from videoaudit.lens_signals import read_vectors
 
     if read_vectors(ws.store, "visual") is not None:
-        return "pixels stage"
+        return "already stored (pixels stage or an earlier run of this benchmark)"
     from videoaudit import schema as S
     from videoaudit.media import FrameSampler
     from videoaudit.models.pixels import AppearanceEmbedder, embed_video
