@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -124,6 +125,52 @@ def data() -> ReportData:
                       extra={"model calls avoided": 123, "errors": 3, "run": "unit <test>"})
 
 
+@pytest.fixture(scope="module")
+def lens_data(data) -> ReportData:
+    """``data`` plus the lens tables: two lenses, one cross-lens pair, a near-duplicate pair."""
+    vids = ["vid-a", "vid-b", "vid-c/ü"]
+    lv = []
+    for lens, backend in (("visual", "appearance"), ("transcript", "all-MiniLM-L6-v2")):
+        for i, vid in enumerate(vids):
+            lv.append({"video_id": vid, "lens": lens, "backend": backend, "map_method": "umap",
+                       "map_x": float(i), "map_y": float(i * i) - 1.5, "uniqueness": 0.2 + 0.3 * i,
+                       "uniqueness_pct": i / 2, "representativeness": 1.0 - 0.3 * i,
+                       "near_duplicates": ["vid-b"] if (lens == "visual" and vid == "vid-a") else [],
+                       "zero_shot_label": ["woodworking", "cooking " + XSS, "woodworking"][i] if lens == "transcript"
+                       else None, "zero_shot_prob": 0.8})
+    cl = [{"video_id": vid, "lens_a": "visual", "lens_b": "transcript", "k": 5, "jaccard": j}
+          for vid, j in zip(vids, (0.0, 0.5, 1.0))]
+    # vid-a and vid-b look alike (visual) but are talked about differently (transcript)
+    vis = np.array([[1.0, 0.0], [0.99, 0.1], [0.0, 1.0]])
+    txt = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.1]])
+    return ReportData(**{**data.__dict__, "lens_videos": S.from_rows(lv, S.LENS_VIDEOS),
+                         "cross_lens": S.from_rows(cl, S.CROSS_LENS),
+                         "lens_vectors": {"visual": (vids, vis), "transcript": (vids, txt)}})
+
+
+def test_lens_section(lens_data, data, tmp_path):
+    html = render_report(lens_data, tmp_path / "lens.html").read_text(encoding="utf-8")
+    assert '<section id="lenses">' in html and 'href="#lenses"' in html
+    assert len(re.findall(r'<svg class="lensmap"', html)) == 2  # a map per lens
+    assert len(re.findall(r"<circle ", html)) == 6
+    assert XSS not in html  # zero-shot labels are model output: escaped in legend and tooltips
+    # category colouring from the zero-shot label: both woodworking videos share a colour
+    fills = re.findall(r'<circle [^>]*data-category="(#[0-9a-f]{6})"[^>]*><title>(vid-[^ ]+)', html)
+    by_vid = {}
+    for colour, vid in fills:
+        by_vid.setdefault(vid, set()).add(colour)
+    assert by_vid["vid-a"] & by_vid["vid-c/ü"] and not (by_vid["vid-a"] & by_vid["vid-b"])
+    assert "Cross-lens agreement" in html and "look alike but are talked about differently" in html
+    assert html.count('class="vcard"') >= 2 * 3 * 2 + 3  # unique + representative per lens, least-overlap list
+    assert "↔" in html  # the near-duplicate pair
+    m = re.search(r"Pairs that look alike but are talked about differently.*?</table>", html, re.S)
+    assert m and "vid-a" in m.group(0) and "vid-b" in m.group(0)
+    assert "Pairs that are talked about alike but look different" in html
+    # no lens ran: no section, no nav link, not a broken one
+    plain = render_report(data, tmp_path / "plain.html").read_text(encoding="utf-8")
+    assert 'id="lenses"' not in plain and 'href="#lenses"' not in plain
+
+
 def test_auroc():
     assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0
     assert auroc([0.1], [0.9]) == 0.0
@@ -189,17 +236,28 @@ def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(base + args, capture_output=True, timeout=120)
 
 
-def test_renders_in_chromium(data, tmp_path):
+def test_renders_in_chromium(lens_data, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed")
+    data = lens_data
     out = render_report(data, tmp_path / "report.html", review_limit=10)
     url = out.resolve().as_uri()
 
     dom = _chromium(["--dump-dom", url], tmp_path).stdout.decode("utf-8", "replace")
-    for sid in SECTIONS:
+    for sid in (*SECTIONS, "lenses"):
         m = re.search(rf'<section id="{re.escape(sid)}">\s*<h2>([^<]+)</h2>', dom)
         assert m and m.group(1).strip(), f"section {sid} with its h2 missing from the rendered DOM"
     assert "alert(1)" in dom and "<script>alert(1)" not in dom
+    assert len(re.findall(r"<circle ", dom)) == 6
+
+    # the colour toggle runs in the browser: #lens-colour=tier recolours every point by its tier
+    def fills(d):
+        return [(m.group(1), m.group(2)) for m in
+                re.finditer(r'<circle [^>]*fill="(#[0-9a-f]{6})"[^>]*data-tier="(#[0-9a-f]{6})"', d)]
+    assert any(f != t for f, t in fills(dom))  # category colours first
+    tier_dom = _chromium(["--dump-dom", url + "#lens-colour=tier"], tmp_path).stdout.decode("utf-8", "replace")
+    got = fills(tier_dom)
+    assert len(got) == 6 and all(f == t for f, t in got)
 
     png = tmp_path / "report.png"
     _chromium([f"--screenshot={png}", "--window-size=1280,2000", "--hide-scrollbars", url], tmp_path)

@@ -25,9 +25,10 @@ from .workspace import Store
 
 #: stages downstream of the data each of them produces (what to redo when it changes)
 DOWNSTREAM = {
-    "ingest": ("pixels", "transcript", "signals", "confidence"),
+    "ingest": ("pixels", "transcript", "signals", "lens_signals", "confidence"),
     "opinions": ("signals", "confidence"),
     "signals": ("confidence",),
+    "lens_signals": ("confidence",),
 }
 
 
@@ -147,7 +148,7 @@ class Workspace:
         from .stages import confidence_stage, signals_stage
 
         off = (None, "none")
-        wanted = list(stages or ("pixels", "transcript", "signals", "confidence", "lenses"))
+        wanted = list(stages or ("pixels", "transcript", "signals", "lens_signals", "confidence", "lenses"))
         wanted = ["pixels" if w == "media" else w for w in wanted]  # the media stage became the pixels stage
         ids = self.video_ids()
         reports: dict[str, StageReport] = {}
@@ -170,11 +171,21 @@ class Workspace:
                 reports["signals"] = self.engine.run(signals_stage(self.text_model), ids, adv, redo=redo)
             if reports["signals"].done:
                 self.store.forget(DOWNSTREAM["signals"])
+        if "lens_signals" in wanted:  # after the lens tables exist; nothing when no lens ran
+            from .lens_signals import run_lens_signals
+
+            with progress_bar(self.progress, "lens signals", len(ids)) as adv:
+                rep = run_lens_signals(self, redo=redo, on_progress=adv)
+            if rep is not None:
+                reports["lens_signals"] = rep
+                if rep.done:
+                    self.store.forget(DOWNSTREAM["lens_signals"])
         if "confidence" in wanted:
             cfg = FusionConfig()
             calib = Calibration()
-            for rb in self.store.iter_batches("signals", columns=["signal", "value"]):
-                calib.update(pa.Table.from_batches([rb]))
+            for name in ("signals", "lens_signals"):
+                for rb in self.store.iter_batches(name, columns=["signal", "value"]):
+                    calib.update(pa.Table.from_batches([rb]))
             stage = confidence_stage(calib.stats(cfg.min_scale), cfg)
             with progress_bar(self.progress, "confidence", len(ids)) as adv:
                 reports["confidence"] = self.engine.run(stage, ids, adv, redo=redo)
@@ -277,10 +288,26 @@ class Workspace:
         data = ReportData(
             videos=self.store.read("videos"), segments=self.store.read("segments"),
             confidence=self.confidence_map(), video_confidence=self.video_confidence(),
-            signals=self.store.read("signals"), opinions=self.store.read("opinions"),
+            signals=pa.concat_tables([self.store.read("signals"), self.store.read("lens_signals")]),
+            opinions=self.store.read("opinions"),
             thumbnails=thumbs, truth=truth_rows, extra=facts,
+            lens_videos=self.store.read("lens_videos"), cross_lens=self.store.read("cross_lens"),
+            lens_vectors=self._video_vectors() if self.store.count("cross_lens") else None,
         )
         return render_report(data, Path(out))
+
+
+    def _video_vectors(self) -> dict:
+        """{lens: (video ids, (n, d) video-level vectors)} of every lens that stored vectors."""
+        from .lens_signals import read_vectors, video_matrix
+        from .schema import LENSES
+
+        out = {}
+        for lens in LENSES:
+            t = read_vectors(self.store, lens)
+            if t is not None:
+                out[lens] = video_matrix(t)
+        return out
 
 
 def _schema(name: str) -> pa.Schema:

@@ -253,6 +253,9 @@ TABLES: dict[str, pa.Schema] = {
     "lens_videos": LENS_VIDEOS,
     "cross_lens": CROSS_LENS,
     "verdicts": VERDICTS,
+    # signals from the lens vectors (lens_signals.py): own tables, their own stage's rows
+    "lens_signals": SIGNALS,
+    "lens_video_signals": VIDEO_SIGNALS,
 }
 
 

@@ -37,6 +37,7 @@ def confidence_stage(stats, config=None) -> Stage:
     from .confidence import fuse
 
     def run(batch: Batch) -> dict[str, pa.Table]:
-        return fuse(batch.signals, batch.segments, stats, config)
+        return fuse(pa.concat_tables([batch.signals, batch.lens_signals]), batch.segments, stats, config)
 
-    return Stage("confidence", run, writes=("confidence", "video_confidence"), reads=("segments", "signals"))
+    return Stage("confidence", run, writes=("confidence", "video_confidence"),
+                 reads=("segments", "signals", "lens_signals"))

@@ -50,6 +50,10 @@ class FusionConfig:
         "consistency.duplicate": 0.8,
         "consistency.text_quality": 1.0,
         "consistency.structure": 1.0,
+        # lens signals (lens_signals.py); set on the seed-3 synthetic media sample, docs/confidence.md
+        "neighbours.visual": 0.6,
+        "evidence.visual_text": 0.6,
+        "evidence.visual_text_contrastive": 0.6,
     })
     #: signals that are already "1 - probability of a problem" (rules, not similarities)
     absolute: tuple[str, ...] = ("consistency.text_quality", "consistency.structure", "consistency.duplicate",

@@ -30,7 +30,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 TIERS: tuple[str, ...] = ("trusted", "uncertain", "review")
 TIER_COLORS = {"trusted": "#2f8f5b", "uncertain": "#d99a22", "review": "#c8413b"}
 NULL_COLOR = "#c9ced6"
-FAMILY_ORDER = ("lexical", "semantic", "temporal", "evidence", "consistency")
+FAMILY_ORDER = ("lexical", "semantic", "temporal", "evidence", "consistency", "neighbours")
 EVENT_COLORS = ("#4f6bd8", "#8a56c2", "#1b9aaa", "#b5517a", "#5f7d2b")
 
 MAX_MAP_ROWS = 500  # confidence-map rows; the worst videos first
@@ -49,6 +49,9 @@ class ReportData:
     thumbnails: dict[str, list[tuple[float, bytes]]] = field(default_factory=dict)
     truth: list[dict] | None = None
     extra: dict = field(default_factory=dict)
+    lens_videos: pa.Table | None = None  # lens tables (schema.LENS_VIDEOS / CROSS_LENS); None = no lens ran
+    cross_lens: pa.Table | None = None
+    lens_vectors: dict | None = None  # {lens: (video ids, (n, d) video vectors)} for the cross-lens pairs
 
 
 # --------------------------------------------------------------------------- helpers
@@ -741,7 +744,9 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
         })
 
     segs_by_video = {vid: list(s.keys()) for vid, s in merged.items()}
+    lens = _lens_ctx(data, vconf_by_id)
     return {
+        "lens": lens,
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "summary": summary, "signal_families": signal_families, "levels": levels,
         "map_rows": map_rows, "map_total": len(map_ids), "map_cap": MAX_MAP_ROWS,
@@ -750,6 +755,17 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
         "faults": _truth_ctx(data.truth, conf_rows, segs_by_video),
         "tier_colors": TIER_COLORS,
     }
+
+
+def _lens_ctx(data: ReportData, vconf_by_id: dict[str, dict]) -> dict | None:
+    from .lens import lens_context
+
+    videos = _rows(data.videos, ["video_id", "title", "metadata"])
+    ctx = lens_context(data.lens_videos, data.cross_lens, videos, vconf_by_id, data.thumbnails, conf_color,
+                       TIER_COLORS, _data_uri, data.lens_vectors)
+    for c in (ctx or {}).get("cross", []):
+        c["hist"] = hist_svg(c["values"], label=f"Jaccard {c['a']} vs {c['b']}")
+    return ctx
 
 
 def _env() -> Environment:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FAMILIES = ("lexical", "semantic", "temporal", "evidence", "consistency")
+FAMILIES = ("lexical", "semantic", "temporal", "evidence", "consistency", "neighbours")
 
 
 @dataclass
