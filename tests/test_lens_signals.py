@@ -299,8 +299,10 @@ def test_fusion_picks_up_lens_signals():
 
 
 def _store_vectors(ws, vectors: pa.Table, lens="visual"):
-    """What the pixels stage does for real (lens storage is another module's job)."""
-    ws.store.db.create_table(f"embeddings_{lens}", vectors, mode="overwrite")
+    """What the pixels stage does for real: the lens table replaced through the Store."""
+    name = f"embeddings_{lens}"
+    ws.store.drop(name)
+    ws.store.replace(name, sorted(set(vectors.column("video_id").to_pylist())), vectors, fresh=True)
 
 
 def test_run_ledger_resume_and_fingerprint(tmp_path):
@@ -349,7 +351,7 @@ def test_run_ledger_resume_and_fingerprint(tmp_path):
     assert res.exit_code == 0, res.output
     assert "lens_signals: 9 done" in res.output
     html = ws.report(tmp_path / "r.html").read_text(encoding="utf-8")
-    assert NEIGHBOURS in html and 'id="lenses"' not in html  # lens_videos not written here: no section
+    assert NEIGHBOURS in html and 'id="lenses"' in html  # the run analysed the stored vectors too
 
 
 def _appearance_vectors(videos: list[dict], segments: list[dict]) -> pa.Table:

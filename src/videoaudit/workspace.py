@@ -41,7 +41,9 @@ class Store:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.db = lancedb.connect(str(self.root))
+        # every read sees the newest version, also when another Workspace on the same
+        # directory (a CLI call, the FiftyOne plugin) wrote since this one opened a table
+        self.db = lancedb.connect(str(self.root), read_consistency_interval=_dt.timedelta(0))
         self._tables: dict[str, object] = {}
 
     # -- tables ---------------------------------------------------------------------
@@ -141,6 +143,11 @@ class Store:
         if rows.num_rows:
             schema = self.schema(name)
             self.table(name).add(rows.select(schema.names).cast(schema))
+
+    def overwrite(self, name: str, rows: pa.Table) -> None:
+        """Replace a whole (run-level) table as a new version: readers holding the old one keep working."""
+        schema = self.schema(name) if name in self._names() or not S.is_embeddings_table(name) else rows.schema
+        self.table(name, schema=schema).add(rows.select(schema.names).cast(schema), mode="overwrite")
 
     def drop(self, name: str) -> None:
         if name in self._names():

@@ -133,10 +133,7 @@ def cross_lens_pairs(store, lens_a: str, lens_b: str, k: int = CROSS_K, top: int
 
 def _overwrite(store, name: str, rows: pa.Table) -> None:
     """Replace the whole table (a run-level result); recomputed by the next run if interrupted."""
-    store.drop(name)
-    store.append(name, rows)
-    if not rows.num_rows:
-        store.table(name)  # exists, empty: "analysed, nothing to show"
+    store.overwrite(name, rows)  # an empty table still says "analysed, nothing to show"
 
 
 def needs_analysis(store, map_method: str) -> bool:
