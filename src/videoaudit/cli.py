@@ -13,7 +13,7 @@ from rich.table import Table
 
 app = typer.Typer(help="Audit machine-generated, hierarchical, timed video annotations.", no_args_is_help=True,
                   add_completion=False)
-opinions_app = typer.Typer(help="Opinions of other models: import them (or, later, run them).", no_args_is_help=True)
+opinions_app = typer.Typer(help="Opinions of other models: import them, or run a backend.", no_args_is_help=True)
 app.add_typer(opinions_app, name="opinions")
 console = Console()
 
@@ -75,13 +75,82 @@ def opinions_import(file: Path = typer.Argument(..., exists=True), workspace: Pa
         console.print(f"[red]error[/red] {msg}")
 
 
+def _options(pairs: Optional[list[str]]) -> dict:
+    """KEY=VALUE backend options (VALUE read as JSON when it parses, else as text)."""
+    out = {}
+    for p in pairs or []:
+        k, sep, v = p.partition("=")
+        if not sep or not k:
+            raise typer.BadParameter(f"{p!r}: expected KEY=VALUE, e.g. path=opinions.jsonl")
+        try:
+            out[k] = json.loads(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+OPT_HELP = "Backend option KEY=VALUE (repeatable), e.g. base_url=http://127.0.0.1:8000/v1 or path=opinions.jsonl."
+
+
+@opinions_app.command("run")
+def opinions_run(workspace: Path = WS,
+                 backend: str = typer.Option(..., help="Opinion backend: openai | people | replay | qwen3-vl | ..."),
+                 task: str = typer.Option(..., help="describe | localize | point"),
+                 model: Optional[str] = typer.Option(None, help="Model id passed to the backend."),
+                 query: Optional[str] = typer.Option(None, help="What to point at (task point)."),
+                 only: Optional[str] = typer.Option(None, help="uncertain:0.25 = the 25 % least-confident videos."),
+                 source: Optional[str] = typer.Option(None, help="Name stored as the opinions' source "
+                                                                 "(default: the backend name)."),
+                 opt: Optional[list[str]] = typer.Option(None, "--opt", help=OPT_HELP),
+                 redo: bool = typer.Option(False, help="Ask again for videos already answered.")):
+    """Run an opinion backend on the workspace's videos; results are stored like imported opinions."""
+    if task not in ("describe", "localize", "point"):
+        raise typer.BadParameter(f"unknown task {task!r}; one of describe, localize, point", param_hint="'--task'")
+    try:
+        r = _ws(workspace).run_opinions(backend, task, model=model, query=query, only=only, source=source,
+                                        options=_options(opt), redo=redo)
+    except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
+        console.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(1)
+    console.print(f"{r.stage}: {r.done} videos answered ({r.stored} opinions stored), {r.skipped} already done, "
+                  f"{len(r.failed)} failed; {r.calls} model calls")
+    for err in list(r.failed.values())[:10]:
+        console.print(f"  [red]{err[:300]}[/red]")
+
+
 @app.command()
 def run(workspace: Path = WS,
         text_model: str = typer.Option("minilm", "--text", help="Sentence embedder: minilm (offline) or any "
                                                                 "sentence-transformers model id/path."),
-        redo: bool = typer.Option(False, help="Recompute stages for every video, even finished ones.")):
+        redo: bool = typer.Option(False, help="Recompute stages for every video, even finished ones."),
+        second_opinion: Optional[str] = typer.Option(None, "--second-opinion",
+                                                     help="Cascade: opinion backend for the least-confident videos."),
+        budget: float = typer.Option(0.25, help="Cascade: share of videos the second opinion may see."),
+        grounding: Optional[str] = typer.Option(None, help="Cascade: backend run where annotation and second "
+                                                           "opinion disagree (e.g. people)."),
+        second_opt: Optional[list[str]] = typer.Option(None, "--second-opt", help=OPT_HELP),
+        grounding_opt: Optional[list[str]] = typer.Option(None, "--grounding-opt", help=OPT_HELP),
+        second_source: Optional[str] = typer.Option(None, help="Source name for the second opinion's rows."),
+        query: str = typer.Option("the person performing the main action", help="What grounding points at.")):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
-    reports = _ws(workspace, text_model=text_model).run(redo=redo)
+    ws = _ws(workspace, text_model=text_model)
+    if second_opinion:
+        from .opinions.cascade import describe_savings
+
+        try:
+            c = ws.cascade(second_opinion, budget, grounding, second_options=_options(second_opt),
+                           grounding_options=_options(grounding_opt), second_source=second_source, query=query,
+                           redo=redo)
+        except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
+            console.print(f"[red]error[/red] {exc}")
+            raise typer.Exit(1)
+        reports = c["reports"]["cheap"]
+        for name, r in c["runs"].items():
+            console.print(f"{name}: {r.done} answered, {r.skipped} already done, {len(r.failed)} failed")
+        console.print(f"cascade: {describe_savings(c)}")
+        console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(c["verdicts"].items())))
+    else:
+        reports = ws.run(redo=redo)
     for name, r in reports.items():
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
         for vid, err in list(r.failed.items())[:10]:
@@ -104,6 +173,11 @@ def status(workspace: Path = WS):
     console.print(s)
     if st["errors"]:
         console.print("errors recorded: " + ", ".join(f"{k}: {v}" for k, v in st["errors"].items()))
+    if st.get("cascade"):
+        from .opinions.cascade import describe_savings
+
+        console.print(f"cascade ({st['cascade']['second']} budget {st['cascade']['budget']}, grounding "
+                      f"{st['cascade']['grounding']}): {describe_savings(st['cascade'])}")
 
 
 @app.command()

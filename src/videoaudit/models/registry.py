@@ -45,3 +45,6 @@ def get(role: str, name: str, **kwargs) -> Any:
 
 def _load_builtin() -> None:
     from . import hashing, pixels, text  # noqa: F401  (each registers its backends on import)
+    from ..opinions.backends import load_builtin
+
+    load_builtin()
