@@ -99,6 +99,7 @@ def test_runner_keeps_other_sources_and_kinds(ws6, sample6):
     assert ws6.store.count("opinions") == before + 1
 
 
+@pytest.mark.slow
 def test_only_uncertain_selects_least_confident(ws6, sample6):
     from videoaudit.opinions.runner import select_videos
 
@@ -225,3 +226,36 @@ def test_video_verdict_and_person_words():
     assert names_person("the mechanic tightens a bolt", actor="a mechanic")
     with pytest.raises(ValueError, match="no second opinion"):
         decide(ev(sem_ab=float("nan")), W, "second", "g")
+
+
+@pytest.mark.slow
+def test_runner_decodes_each_video_once_and_needs_media(sample_media, ws6, tmp_path):
+    from videoaudit.api import Workspace
+    from videoaudit.media.frames import FrameSampler
+    from videoaudit.models import get
+    from videoaudit.opinions.runner import run_backend
+
+    ws = Workspace(tmp_path / "wsm", text_model="hashing")
+    ws.ingest(sample_media["paths"]["annotations"], media=sample_media["paths"]["videos"])
+    sampler = FrameSampler()
+    rep = run_backend(ws.store, get("opinion", "people"), "point", video_ids=ws.video_ids(), sampler=sampler)
+    n = len(ws.video_ids())
+    assert sampler.decodes == n and rep.calls == n and rep.done == n and not rep.failed
+    for row in ws.store.read("opinions").to_pylist():  # whatever HOG found on the rendered patterns
+        s = json.loads(row["settings"])
+        assert row["source"] == "people" and row["kind"] == "point" and s["backend"] == "people"
+        assert row["t"] in s["frame_times"] and 0 <= row["x"] <= 1 and row["raw"]
+    # no media: a per-video failure naming the video and the cause; the run goes on
+    rep = run_backend(ws6.store, get("opinion", "people"), "point", video_ids=ws6.video_ids()[:2])
+    assert rep.done == 0 and len(rep.failed) == 2
+    assert all("no media file" in e and v in e for v, e in rep.failed.items())
+
+
+def test_endpoint_down_stops_the_run(ws6):
+    from videoaudit.opinions.runner import run_backend
+
+    be = CountingBackend({v: ConnectionRefusedError("endpoint http://x/v1 is down") for v in ws6.video_ids()})
+    with pytest.raises(ConnectionError, match="is down"):
+        run_backend(ws6.store, be, "describe")
+    assert len(be.calls) == 1  # stopped at once, not once per video
+    assert not ws6.store.finished("opinions/double/describe")
