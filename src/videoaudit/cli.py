@@ -203,12 +203,13 @@ def report(workspace: Path = WS, out: Path = typer.Option(Path("report.html"), "
 @app.command()
 def demo(out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for the sample, workspace, report."),
          videos: int = typer.Option(12, help="Videos in the sample."), seed: int = typer.Option(0),
-         media: bool = typer.Option(True, "--media/--no-media")):
-    """sample -> ingest -> opinions import -> run -> report, offline; prints a summary and the report path."""
+         media: bool = typer.Option(True, "--media/--no-media"),
+         budget: float = typer.Option(0.5, help="Share of videos the (simulated) second opinion sees.")):
+    """sample -> ingest -> cascade (second opinion + people grounding) -> report, offline; prints a summary."""
     from .demo import run_demo
 
     t0 = time.perf_counter()
-    res = run_demo(out, videos=videos, seed=seed, media=media, console=console)
+    res = run_demo(out, videos=videos, seed=seed, media=media, console=console, budget=budget)
     t = Table(title=f"videoaudit demo ({time.perf_counter() - t0:.1f} s)")
     t.add_column("measure"), t.add_column("value", justify="right")
     for k, v in res["summary"].items():
