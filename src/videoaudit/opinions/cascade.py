@@ -66,7 +66,8 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
                 query: str = "the person performing the main action", redo: bool = False) -> dict:
     from ..models import get
     from .runner import least_confident, run_backend
-    from .verdict import compute_verdicts
+    from ..workspace import chunks
+    from .verdict import collect, verdict_rows
 
     if not 0 < budget <= 1:
         raise ValueError(f"--budget {budget}: must be in (0, 1]")
@@ -101,8 +102,11 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
         reports["after_grounding"] = ws.run(stages=("signals", "confidence"))
     kind = None if ground is None else ("text" if "localize" in g_tasks else "points")
     embedder = get("text", ws.text_model)
-    verdicts, weights = compute_verdicts(store.read("segments", selected), store.read("opinions", selected),
-                                         embedder, s_src, g_src, set(disagree), kind)
+    evidence = []
+    for part in chunks(selected, 256):  # memory stays bounded; the weights still see the whole run
+        evidence += collect(store.read("segments", part), store.read("opinions", part), embedder, s_src, g_src,
+                            set(disagree), kind)
+    verdicts, weights = verdict_rows(evidence, s_src, g_src)
     store.drop("verdicts")
     store.append("verdicts", verdicts)
     counts: dict[str, int] = {}

@@ -212,6 +212,7 @@ def collect(segments: pa.Table, opinions: pa.Table, embedder, second: str, groun
     """Evidence for every audited segment that the second opinion says something of."""
     seg_all = segments.to_pandas()
     ops = opinions.to_pandas()
+    ops_by_video = {vid: g for vid, g in ops.groupby("video_id", sort=False)} if len(ops) else {}
     plans = []
     texts: dict[str, int] = {}
 
@@ -222,7 +223,9 @@ def collect(segments: pa.Table, opinions: pa.Table, embedder, second: str, groun
 
     for vid, seg in seg_all.groupby("video_id", sort=False):
         seg = seg.reset_index(drop=True)
-        vops = ops[ops.video_id == vid]
+        vops = ops_by_video.get(vid)
+        if vops is None:
+            continue
         sec = vops[vops.source == second]
         if not len(sec):
             continue
@@ -277,6 +280,11 @@ def compute_verdicts(segments: pa.Table, opinions: pa.Table, embedder, second: s
                      ) -> tuple[pa.Table, dict[str, float]]:
     """VERDICTS rows (per segment, and per video with segment_id None) and the source weights."""
     ev = collect(segments, opinions, embedder, second, grounding, grounded_videos, grounding_kind)
+    return verdict_rows(ev, second, grounding)
+
+
+def verdict_rows(ev: list[SegmentEvidence], second: str, grounding: str | None) -> tuple[pa.Table, dict[str, float]]:
+    """Weights over all the evidence (the whole run), then one verdict per segment and per video."""
     weights = source_weights(ev, second, grounding)
     wjson = json.dumps({k: round(v, 4) for k, v in weights.items()})
     rows = []
