@@ -12,7 +12,8 @@
 
 Cost accounting counts one model call per (video, task) asked of a backend, the unit a
 GPU bill scales with: ``spent`` = the cascade's calls, ``full`` = the calls of running both
-backends' same tasks on every video, ``avoided = full - spent``. A call answered from an
+backends' same tasks on every auditable video (one with a confidence, i.e. with GPT text),
+``avoided = full - spent``. A call answered from an
 earlier, resumed run counts as spent (it was paid for once). The summary is stored as
 ``cascade.json`` in the workspace, shown by ``status`` and in the report.
 
@@ -114,7 +115,7 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
         if sid is not None:
             counts[v] = counts.get(v, 0) + 1
     spent = len(selected) * len(s_tasks) + len(disagree) * len(g_tasks)
-    full = n * (len(s_tasks) + len(g_tasks))
+    full = with_conf * (len(s_tasks) + len(g_tasks))  # every model on every auditable video
     summary = {
         **key, "videos": n, "videos_with_confidence": with_conf,
         "second_tasks": list(s_tasks), "grounding_tasks": list(g_tasks),
