@@ -11,7 +11,8 @@ import pytest
 
 from videoaudit.opinions.backends.base import Answer
 from videoaudit.opinions.parse import Event, ParseFailure, Point
-from videoaudit.opinions.verdict import SegmentEvidence, decide, names_person, source_weights, video_verdict
+from videoaudit.opinions.verdict import (SegmentEvidence, decide, disagreement_threshold, names_person,
+                                         source_weights, video_verdict)
 
 from conftest import read_jsonl, write_jsonl
 
@@ -259,3 +260,17 @@ def test_endpoint_down_stops_the_run(ws6):
         run_backend(ws6.store, be, "describe")
     assert len(be.calls) == 1  # stopped at once, not once per video
     assert not ws6.store.finished("opinions/double/describe")
+
+
+def test_disagreement_threshold_is_calibrated_on_the_run():
+    rng = np.random.default_rng(0)
+    cos = np.clip(rng.normal(0.5, 0.1, 500), 0, 1)
+    thr = disagreement_threshold(cos)
+    assert 0.25 < thr < 0.4 and np.mean(cos < thr) < 0.05  # about 2 robust deviations below the median
+    assert disagreement_threshold([0.9] * 50 + [0.95] * 50) == 0.6  # never above the semantic signal's 0.6
+    assert disagreement_threshold([0.1, 0.2]) == 0.6  # too few values to calibrate
+    assert disagreement_threshold([float("nan")] * 10) == 0.6
+    # a segment at 0.45 is a disagreement at 0.6, but only a paraphrase for a run whose median is 0.5
+    e = ev(sem_ab=0.45, sem_ag=0.9, sem_bg=0.1)
+    assert decide(e, W, "second", "g")[0] == "annotation"
+    assert decide(e, W, "second", "g", threshold=thr)[0] == "paraphrase"

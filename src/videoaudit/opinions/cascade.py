@@ -6,7 +6,8 @@
    ``budget`` share of videos with the lowest confidence; signals and confidence are redone
    for those videos (and re-fused run-wide).
 3. Grounding: a third backend runs only on videos where the annotation and the second
-   opinion disagree on at least one audited segment (semantic relation "disagreement").
+   opinion disagree on at least one audited segment: their cosine is unusually low for the
+   run (``verdict.disagreement_threshold``: median - 2 robust deviations, at most 0.6).
    A backend that can point (``people``) points at ``query``; otherwise it localizes.
 4. Re-fuse, then verdicts (opinions/verdict.py) over every segment with a second opinion.
 
@@ -43,17 +44,19 @@ def grounding_tasks(backend) -> tuple[str, ...]:
     raise ValueError(f"backend {backend.name} can neither localize nor point: it cannot ground")
 
 
-def disagreeing_videos(store, video_ids) -> list[str]:
-    """Videos with at least one audited segment whose second opinion means something else."""
+def disagreeing_videos(store, video_ids) -> tuple[list[str], float]:
+    """Videos with at least one audited segment whose second opinion means something else, and
+    the run-calibrated cosine threshold used (opinions/verdict.py ``disagreement_threshold``)."""
+    from .verdict import disagreement_threshold
+
     if not video_ids:
-        return []
+        return [], PARAPHRASE_SEMANTIC
     sig = store.read("signals", list(video_ids), where="signal = 'semantic.opinion'",
                      columns=["video_id", "value"])
-    out = set()
-    for vid, val in zip(sig.column("video_id").to_pylist(), sig.column("value").to_pylist()):
-        if val is not None and val < PARAPHRASE_SEMANTIC:
-            out.add(vid)
-    return [v for v in video_ids if v in out]
+    vals = sig.column("value").to_pylist()
+    thr = disagreement_threshold([v for v in vals if v is not None])
+    out = {vid for vid, val in zip(sig.column("video_id").to_pylist(), vals) if val is not None and val < thr}
+    return [v for v in video_ids if v in out], thr
 
 
 def load(root: Path) -> dict | None:
@@ -95,7 +98,7 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     for task in s_tasks:
         runs[f"second/{task}"] = run_backend(store, second, task, source=s_src, video_ids=selected, redo=redo)
     reports["after_second"] = ws.run(stages=("signals", "confidence"))
-    disagree = disagreeing_videos(store, selected)
+    disagree, threshold = disagreeing_videos(store, selected)
     for task in g_tasks:
         runs[f"grounding/{task}"] = run_backend(store, ground, task, source=g_src, video_ids=disagree,
                                                 query=query if task == "point" else None, redo=redo)
@@ -107,7 +110,7 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     for part in chunks(selected, 256):  # memory stays bounded; the weights still see the whole run
         evidence += collect(store.read("segments", part), store.read("opinions", part), embedder, s_src, g_src,
                             set(disagree), kind)
-    verdicts, weights = verdict_rows(evidence, s_src, g_src)
+    verdicts, weights = verdict_rows(evidence, s_src, g_src, threshold)
     store.drop("verdicts")
     store.append("verdicts", verdicts)
     counts: dict[str, int] = {}
@@ -124,7 +127,7 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
         "saved_share": round((full - spent) / full, 4) if full else 0.0,
         "failed": {k: len(r.failed) for k, r in runs.items()},
         "calls_this_run": {k: r.calls for k, r in runs.items()},
-        "verdicts": counts, "weights": weights, "selected": selected,
+        "disagreement_cosine": round(threshold, 4), "verdicts": counts, "weights": weights, "selected": selected,
     }
     (Path(ws.path) / FILE).write_text(json.dumps(summary, indent=1))
     summary["reports"] = reports

@@ -2,8 +2,9 @@
 
 Per audited segment (one that has GPT text) whose second opinion says something of it:
 
-``agree``          annotation and second opinion mean the same (cosine >= 0.6) in similar words
-``paraphrase``     they mean the same in other words (cosine >= 0.6, edit similarity < 0.5):
+``agree``          annotation and second opinion do not disagree (cosine >= the run's
+                   disagreement threshold, see below) and use similar words (edit >= 0.5)
+``paraphrase``     they do not disagree, in other words (edit similarity < 0.5):
                    a low lexical score that is NOT a disagreement
 ``annotation``     they disagree and the grounding source sides with the annotation
 ``second_opinion`` they disagree and the grounding source sides with the second opinion
@@ -11,14 +12,16 @@ Per audited segment (one that has GPT text) whose second opinion says something 
 ``undecided``      they disagree and nothing decides it: no grounding was run there (cascade
                    budget), or the grounding source cannot judge this disagreement
 
-The thresholds are the semantic signal's (signals/semantic.py), so "disagree" means here
-exactly what it means in the confidence map.
+"Disagree" is calibrated on the run like the fusion's similarity signals: a cosine more than
+2 robust deviations below the run's median (:func:`disagreement_threshold`, never above the
+semantic signal's 0.6). The same threshold says whether a grounding text or a pair of sources
+agree.
 
 Grounding sources
     *Text* (a third model's description / events, e.g. a VLM through ``openai``): the
     segment's grounding text (built exactly like the second opinion's, from the events that
     lie inside the segment, or the description for the root) is compared with both sides;
-    it sides with one when its cosine to that side is >= 0.6 and beats the other by 0.05.
+    it sides with one when its cosine to that side is >= the threshold and beats the other by 0.05.
 
     *Points* (``people``): a person detector can only say "a person is visible at time t".
     It decides a disagreement only when (a) it found a person inside the segment and (b)
@@ -31,7 +34,7 @@ Source weights (CROWDLAB's idea, FACTS.md §4)
     A source that often agrees with the others is more likely right where they differ. Over
     the whole run each source's weight is its smoothed agreement rate with the other sources,
     ``w = (agreements + 1) / (comparisons + 2)``, counting one comparison per segment and pair
-    of sources that both said something of it (text pairs: cosine >= 0.6; people: the person
+    of sources that both said something of it (text pairs: cosine >= threshold; people: the person
     seen vs the side's claim). A decided segment's verdict is the weighted vote: the annotation
     gets ``w_annotation + w_grounding * [grounding sides with it]``, the second opinion likewise;
     the weights, the vote and the grounding evidence are stored with the verdict.
@@ -58,6 +61,23 @@ from ..signals.lexical import normalized_similarity
 from ..signals.semantic import LEXICAL_SAME, PARAPHRASE_SEMANTIC
 
 SIDE_MARGIN = 0.05
+DISAGREE_Z = 2.0  # robust deviations below the run's median cosine that make a disagreement
+
+
+def disagreement_threshold(cosines) -> float:
+    """The cosine below which annotation and second opinion *disagree*, calibrated on the run.
+
+    The semantic signal calls >= 0.6 agreement, but paraphrases by another writer spread far
+    below that (on the sample, 82 % of segments are < 0.6). Like the fusion, a disagreement is
+    a similarity unusually low for this run: ``median - 2 * 1.4826 * MAD`` of all the run's
+    annotation-vs-second-opinion cosines, never above 0.6; 0.6 with fewer than 5 values.
+    """
+    v = np.asarray([c for c in cosines if c is not None and not np.isnan(c)], float)
+    if len(v) < 5:
+        return PARAPHRASE_SEMANTIC
+    med = float(np.median(v))
+    mad = 1.4826 * float(np.median(np.abs(v - med)))
+    return float(min(PARAPHRASE_SEMANTIC, med - DISAGREE_Z * mad))
 VERDICTS_ORDER = ("annotation", "second_opinion", "diverge", "undecided", "paraphrase", "agree")
 ANNOTATION = "annotation"
 
@@ -95,28 +115,31 @@ class SegmentEvidence:
     second_text: str | None = None
 
 
-def _side_text(e: SegmentEvidence) -> tuple[bool, bool] | None:
+def _side_text(e: SegmentEvidence, threshold: float) -> tuple[bool, bool] | None:
     """(grounding agrees with annotation, with second opinion) for text grounding, or None."""
     if np.isnan(e.sem_ag) or np.isnan(e.sem_bg):
         return None
-    return e.sem_ag >= PARAPHRASE_SEMANTIC, e.sem_bg >= PARAPHRASE_SEMANTIC
+    return e.sem_ag >= threshold, e.sem_bg >= threshold
 
 
-def decide(e: SegmentEvidence, weights: dict[str, float], second: str, grounding: str | None) -> tuple[str, str]:
-    """(verdict, reason) for one segment; pure, so constructed cases test it directly."""
+def decide(e: SegmentEvidence, weights: dict[str, float], second: str, grounding: str | None,
+           threshold: float = PARAPHRASE_SEMANTIC) -> tuple[str, str]:
+    """(verdict, reason) for one segment; pure, so constructed cases test it directly.
+
+    ``threshold``: the cosine below which two texts disagree (:func:`disagreement_threshold`)."""
     if np.isnan(e.sem_ab):
         raise ValueError(f"segment {e.segment_id} of video {e.video_id}: no second opinion to compare")
-    if e.sem_ab >= PARAPHRASE_SEMANTIC:
+    if e.sem_ab >= threshold:
         if not np.isnan(e.lex_ab) and e.lex_ab >= LEXICAL_SAME:
             return "agree", f"the second opinion says the same (cosine {e.sem_ab:.2f}, edit {e.lex_ab:.2f})"
-        return "paraphrase", (f"only a paraphrase: same meaning (cosine {e.sem_ab:.2f}) in other words "
-                              f"(edit {0 if np.isnan(e.lex_ab) else e.lex_ab:.2f})")
-    dis = f"annotation and {second} disagree (cosine {e.sem_ab:.2f})"
+        return "paraphrase", (f"only a paraphrase: no disagreement (cosine {e.sem_ab:.2f} >= {threshold:.2f}) "
+                              f"in other words (edit {0 if np.isnan(e.lex_ab) else e.lex_ab:.2f})")
+    dis = f"annotation and {second} disagree (cosine {e.sem_ab:.2f} < {threshold:.2f})"
     if not e.grounded or grounding is None:
         return "undecided", f"{dis}; no grounding run on this video (outside the cascade's grounding set)"
     g_a = g_b = False
     if e.grounding_kind == "text":
-        sides = _side_text(e)
+        sides = _side_text(e, threshold)
         if sides is None:
             return "undecided", f"{dis}; {grounding} said nothing of this segment"
         ok_a, ok_b = sides
@@ -155,7 +178,8 @@ def decide(e: SegmentEvidence, weights: dict[str, float], second: str, grounding
     return "undecided", f"{dis}; {evidence}; but {vote} is a tie"
 
 
-def source_weights(evidence: list[SegmentEvidence], second: str, grounding: str | None) -> dict[str, float]:
+def source_weights(evidence: list[SegmentEvidence], second: str, grounding: str | None,
+                   threshold: float = PARAPHRASE_SEMANTIC) -> dict[str, float]:
     """Each source's smoothed agreement rate with the other sources over the run (CROWDLAB's idea)."""
     agree: Counter = Counter()
     total: Counter = Counter()
@@ -167,14 +191,14 @@ def source_weights(evidence: list[SegmentEvidence], second: str, grounding: str 
 
     for e in evidence:
         if not np.isnan(e.sem_ab):
-            count(ANNOTATION, second, e.sem_ab >= PARAPHRASE_SEMANTIC)
+            count(ANNOTATION, second, e.sem_ab >= threshold)
         if grounding is None or not e.grounded:
             continue
         if e.grounding_kind == "text":
             if not np.isnan(e.sem_ag):
-                count(ANNOTATION, grounding, e.sem_ag >= PARAPHRASE_SEMANTIC)
+                count(ANNOTATION, grounding, e.sem_ag >= threshold)
             if not np.isnan(e.sem_bg):
-                count(second, grounding, e.sem_bg >= PARAPHRASE_SEMANTIC)
+                count(second, grounding, e.sem_bg >= threshold)
         elif e.person_seen_at is not None:  # only a seen person is evidence
             count(ANNOTATION, grounding, e.actor is not None)
             count(second, grounding, names_person(e.second_text, e.actor))
@@ -283,14 +307,19 @@ def compute_verdicts(segments: pa.Table, opinions: pa.Table, embedder, second: s
     return verdict_rows(ev, second, grounding)
 
 
-def verdict_rows(ev: list[SegmentEvidence], second: str, grounding: str | None) -> tuple[pa.Table, dict[str, float]]:
-    """Weights over all the evidence (the whole run), then one verdict per segment and per video."""
-    weights = source_weights(ev, second, grounding)
+def verdict_rows(ev: list[SegmentEvidence], second: str, grounding: str | None,
+                 threshold: float | None = None) -> tuple[pa.Table, dict[str, float]]:
+    """Weights over all the evidence (the whole run), then one verdict per segment and per video.
+
+    ``threshold`` defaults to :func:`disagreement_threshold` over the evidence's cosines."""
+    if threshold is None:
+        threshold = disagreement_threshold([e.sem_ab for e in ev])
+    weights = source_weights(ev, second, grounding, threshold)
     wjson = json.dumps({k: round(v, 4) for k, v in weights.items()})
     rows = []
     per_video: dict[str, list[str]] = {}
     for e in ev:
-        v, why = decide(e, weights, second, grounding)
+        v, why = decide(e, weights, second, grounding, threshold)
         rows.append({"video_id": e.video_id, "segment_id": e.segment_id, "verdict": v, "reason": why,
                      "weights": wjson})
         per_video.setdefault(e.video_id, []).append(v)
