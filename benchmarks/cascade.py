@@ -14,6 +14,7 @@ the verdict counts, the people detector's hit rate on the rendered frames (there
 in the synthetic videos: every hit is a false positive), and wall times.
 
 Usage: python benchmarks/cascade.py [--videos 48] [--seed 7] [--workdir DIR] [--text minilm]
+(a kept --workdir is reused: the sample is rewritten identically and the cheap pass resumes)
 The last line printed is one JSON object:
 {"budgets": {"0.1": {"auroc": .., "model_calls": ..}, "0.25": {..}, "0.5": {..}, "1.0": {..}}}
 """
@@ -53,9 +54,9 @@ def main() -> None:
     t_sample = time.perf_counter() - t0
     base = work / "cheap"
     ws = Workspace(base, text_model=args.text)
-    ws.ingest(info["paths"]["annotations"], media=info["paths"]["videos"])
+    ws.ingest(info["paths"]["annotations"], media=info["paths"]["videos"])  # resumes: a kept --workdir is reused
     t1 = time.perf_counter()
-    ws.run()
+    ws.run()  # resumes too
     cheap = detection(ws.confidence_map(), truth)
     t_cheap = time.perf_counter() - t1
     print(json.dumps({"videos": args.videos, "segments_audited": cheap["n_segments"], "faulted": cheap["n_faulted"],
@@ -75,6 +76,7 @@ def main() -> None:
         print(json.dumps({"budget": b, "auroc": det["auroc"], "model_calls": c["model_calls"],
                           "model_calls_full": c["model_calls_full"], "avoided": c["model_calls_avoided"],
                           "second_videos": c["second_videos"], "grounding_videos": c["grounding_videos"],
+                          "disagreement_cosine": c["disagreement_cosine"],
                           "people_points": points, "verdicts": c["verdicts"], "weights": c["weights"],
                           "seconds": round(time.perf_counter() - t, 1)}), flush=True)
         out[str(b)] = {"auroc": round(det["auroc"], 4), "model_calls": c["model_calls"]}
