@@ -204,7 +204,7 @@ def report(workspace: Path = WS, out: Path = typer.Option(Path("report.html"), "
 def demo(out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for the sample, workspace, report."),
          videos: int = typer.Option(12, help="Videos in the sample."), seed: int = typer.Option(0),
          media: bool = typer.Option(True, "--media/--no-media"),
-         budget: float = typer.Option(0.5, help="Share of videos the (simulated) second opinion sees.")):
+         budget: float = typer.Option(0.25, help="Share of videos the (simulated) second opinion sees.")):
     """sample -> ingest -> cascade (second opinion + people grounding) -> report, offline; prints a summary."""
     from .demo import run_demo
 

@@ -9,7 +9,7 @@ from .api import Workspace, progress_bar
 from .evaluate import detection, read_truth
 
 #: share of videos the demo's second opinion sees (benchmarks/cascade.py measures the trade-off)
-DEMO_BUDGET = 0.5
+DEMO_BUDGET = 0.25
 
 
 def run_demo(out: Path, videos: int = 12, seed: int = 0, media: bool = True, console=None,
