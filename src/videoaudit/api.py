@@ -63,6 +63,7 @@ class Workspace:
         self.text_model = text_model
         self.engine = LocalEngine(self.store, batch_size=batch_size)
         self.progress = progress
+        self.last_cascade: dict | None = None
 
     # -- ingest ---------------------------------------------------------------------
     def ingest(self, source: str | Path, format: str = "action100m", media: str | Path | None = None,
@@ -134,15 +135,56 @@ class Workspace:
         return {"imported": rows.num_rows, "videos": len(vids), "errors": len(errors),
                 "error_messages": [e[2] for e in errors[:20]]}
 
+    def run_opinions(self, backend: str, task: str, *, model: str | None = None, query: str | None = None,
+                     only: str | None = None, source: str | None = None, options: dict | None = None,
+                     video_ids: Sequence[str] | None = None, redo: bool = False):
+        """Run an opinion backend (registry name) on the videos; stored like imported opinions (opinions/runner.py).
+
+        ``only="uncertain:0.25"`` = the 25 % least-confident videos of the current confidence map.
+        """
+        from .models import get
+        from .opinions.runner import run_backend, select_videos
+
+        opts = dict(options or {})
+        if model is not None:
+            opts["model"] = model
+        be = get("opinion", backend, **opts)
+        ids = list(video_ids) if video_ids is not None else select_videos(self.store, only)
+        with progress_bar(self.progress, f"opinions {backend} {task}", len(ids)) as adv:
+            return run_backend(self.store, be, task, source=source, query=query, video_ids=ids, redo=redo,
+                               on_progress=adv)
+
+    def cascade(self, second_opinion: str, budget: float = 0.25, grounding: str | None = None, **kw) -> dict:
+        """Cheap signals everywhere, the second opinion on the least-confident share, grounding where they
+        disagree, re-fuse, verdicts; returns the summary with model calls spent vs avoided (opinions/cascade.py)."""
+        from .opinions.cascade import run_cascade
+
+        self.last_cascade = run_cascade(self, second_opinion, budget, grounding, **kw)
+        return self.last_cascade
+
+    def verdicts(self) -> pa.Table:
+        return self.store.read("verdicts")
+
     # -- run ------------------------------------------------------------------------
     def run(self, stages: Sequence[str] | None = None, redo: bool = False, visual: str | None = "appearance",
-            grounding: str | None = "motion", transcript: str | None = "minilm",
-            map_method: str = "umap") -> dict[str, StageReport]:
+            grounding: str | None = "motion", transcript: str | None = "minilm", map_method: str = "umap",
+            second_opinion: str | None = None, budget: float = 0.25, grounding_opinion: str | None = None,
+            **cascade_options) -> dict[str, StageReport]:
         """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
 
         Lenses (docs/lenses.md): ``visual`` / ``grounding`` / ``transcript`` are registry names,
         ``None`` or ``"none"`` turns a lens off; ``map_method`` is umap | pca | tsne.
+
+        With ``second_opinion`` it runs the cascade (:meth:`cascade`, docs/opinions.md): the
+        second opinion on the least-confident ``budget`` share, ``grounding_opinion`` (an
+        opinion backend such as ``people`` or ``molmo2``) where they disagree. The cheap
+        pass's stage reports are returned and the cascade's summary is ``self.last_cascade``.
         """
+        if second_opinion is not None:
+            lens_options = {"stages": stages, "visual": visual, "grounding": grounding, "transcript": transcript,
+                            "map_method": map_method}
+            return self.cascade(second_opinion, budget, grounding_opinion, redo=redo, run_options=lens_options,
+                                **cascade_options)["reports"]["cheap"]
         from .confidence import Calibration, FusionConfig
         from .lenses.stages import pixels_stage, sync_backends, transcript_stage
         from .stages import confidence_stage, signals_stage
@@ -267,7 +309,13 @@ class Workspace:
         return self.store.read("errors")
 
     def status(self) -> dict:
-        return self.store.status()
+        from .opinions.cascade import load
+
+        st = self.store.status()
+        c = load(self.path)
+        if c:
+            st["cascade"] = {k: v for k, v in c.items() if k != "selected"}
+        return st
 
     # -- out ------------------------------------------------------------------------
     def export(self, out: str | Path, format: str = "jsonl") -> Path:
@@ -284,7 +332,12 @@ class Workspace:
         truth_rows = None
         if truth is not None and Path(truth).exists():
             truth_rows = [json.loads(line) for line in Path(truth).read_text().splitlines() if line.strip()]
+        from .opinions.cascade import describe_savings, load
+
+        cascade = load(self.path)
         facts = {"errors recorded": self.store.count("errors"), **(extra or {})}
+        if cascade:
+            facts["cascade"] = describe_savings(cascade)
         data = ReportData(
             videos=self.store.read("videos"), segments=self.store.read("segments"),
             confidence=self.confidence_map(), video_confidence=self.video_confidence(),
@@ -293,6 +346,7 @@ class Workspace:
             thumbnails=thumbs, truth=truth_rows, extra=facts,
             lens_videos=self.store.read("lens_videos"), cross_lens=self.store.read("cross_lens"),
             lens_vectors=self._video_vectors() if self.store.count("cross_lens") else None,
+            verdicts=self.store.read("verdicts"), cascade=cascade,
         )
         return render_report(data, Path(out))
 

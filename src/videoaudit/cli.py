@@ -13,11 +13,32 @@ from rich.table import Table
 
 app = typer.Typer(help="Audit machine-generated, hierarchical, timed video annotations.", no_args_is_help=True,
                   add_completion=False)
-opinions_app = typer.Typer(help="Opinions of other models: import them (or, later, run them).", no_args_is_help=True)
+opinions_app = typer.Typer(help="Opinions of other models: import them, or run a backend.", no_args_is_help=True)
 app.add_typer(opinions_app, name="opinions")
 console = Console()
 
 WS = typer.Option(..., "--workspace", "-w", help="Workspace directory (a LanceDB database).")
+
+
+def _split_grounding(name: str | None, cascade: bool) -> tuple[str, str | None]:
+    """``--grounding NAME`` -> (grounding lens, cascade grounding opinion).
+
+    One flag names "the grounding model" in both roles it can play: a lens backend (motion,
+    molmo2) embeds every video; an opinion backend (people, molmo2) points and localizes on
+    the cascade's disagreements. A name that is only an opinion backend leaves the lens at
+    its default.
+    """
+    from .models import names
+
+    if name is None:
+        return "motion", None
+    lens_names, opinion_names = set(names("grounding")) | {"none"}, set(names("opinion"))
+    if name not in lens_names and not (cascade and name in opinion_names):
+        known = sorted(lens_names | (opinion_names if cascade else set()))
+        raise typer.BadParameter(f"unknown grounding backend {name!r}; one of {', '.join(known)}",
+                                 param_hint="'--grounding'")
+    lens = name if name in lens_names else "motion"
+    return lens, (name if cascade and name in opinion_names else None)
 
 
 def _ws(path: Path, **kw):
@@ -75,21 +96,93 @@ def opinions_import(file: Path = typer.Argument(..., exists=True), workspace: Pa
         console.print(f"[red]error[/red] {msg}")
 
 
+def _options(pairs: Optional[list[str]]) -> dict:
+    """KEY=VALUE backend options (VALUE read as JSON when it parses, else as text)."""
+    out = {}
+    for p in pairs or []:
+        k, sep, v = p.partition("=")
+        if not sep or not k:
+            raise typer.BadParameter(f"{p!r}: expected KEY=VALUE, e.g. path=opinions.jsonl")
+        try:
+            out[k] = json.loads(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+OPT_HELP = "Backend option KEY=VALUE (repeatable), e.g. base_url=http://127.0.0.1:8000/v1 or path=opinions.jsonl."
+
+
+@opinions_app.command("run")
+def opinions_run(workspace: Path = WS,
+                 backend: str = typer.Option(..., help="Opinion backend: openai | people | replay | qwen3-vl | ..."),
+                 task: str = typer.Option(..., help="describe | localize | point"),
+                 model: Optional[str] = typer.Option(None, help="Model id passed to the backend."),
+                 query: Optional[str] = typer.Option(None, help="What to point at (task point)."),
+                 only: Optional[str] = typer.Option(None, help="uncertain:0.25 = the 25 % least-confident videos."),
+                 source: Optional[str] = typer.Option(None, help="Name stored as the opinions' source "
+                                                                 "(default: the backend name)."),
+                 opt: Optional[list[str]] = typer.Option(None, "--opt", help=OPT_HELP),
+                 redo: bool = typer.Option(False, help="Ask again for videos already answered.")):
+    """Run an opinion backend on the workspace's videos; results are stored like imported opinions."""
+    if task not in ("describe", "localize", "point"):
+        raise typer.BadParameter(f"unknown task {task!r}; one of describe, localize, point", param_hint="'--task'")
+    try:
+        r = _ws(workspace).run_opinions(backend, task, model=model, query=query, only=only, source=source,
+                                        options=_options(opt), redo=redo)
+    except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
+        console.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(1)
+    console.print(f"{r.stage}: {r.done} videos answered ({r.stored} opinions stored), {r.skipped} already done, "
+                  f"{len(r.failed)} failed; {r.calls} model calls")
+    for err in list(r.failed.values())[:10]:
+        console.print(f"  [red]{err[:300]}[/red]")
+
+
 @app.command()
 def run(workspace: Path = WS,
         text_model: str = typer.Option("minilm", "--text", help="Sentence embedder: minilm (offline) or any "
                                                                 "sentence-transformers model id/path."),
         redo: bool = typer.Option(False, help="Recompute stages for every video, even finished ones."),
-        visual: str = typer.Option("appearance", help="Visual lens backend (appearance, or none)."),
-        grounding: str = typer.Option("motion", help="Grounding lens backend (motion, or none)."),
+        visual: str = typer.Option("appearance", help="Visual lens backend (appearance, qwen3-vl-embedding, or none)."),
+        grounding: Optional[str] = typer.Option(None, help="The grounding model. As a lens: motion (default), molmo2 "
+                                                           "or none. With --second-opinion it is also the third "
+                                                           "opinion run where annotation and second opinion disagree "
+                                                           "(people, molmo2, openai)."),
         transcript: str = typer.Option("minilm", help="Transcript lens text model (minilm, any "
                                                       "sentence-transformers id/path, or none)."),
-        map_method: str = typer.Option("umap", "--map", help="2-D lens maps: umap | pca | tsne.")):
+        map_method: str = typer.Option("umap", "--map", help="2-D lens maps: umap | pca | tsne."),
+        second_opinion: Optional[str] = typer.Option(None, "--second-opinion",
+                                                     help="Cascade: opinion backend for the least-confident videos."),
+        budget: float = typer.Option(0.25, help="Cascade: share of videos the second opinion may see."),
+        second_opt: Optional[list[str]] = typer.Option(None, "--second-opt", help=OPT_HELP),
+        grounding_opt: Optional[list[str]] = typer.Option(None, "--grounding-opt", help=OPT_HELP),
+        second_source: Optional[str] = typer.Option(None, help="Source name for the second opinion's rows."),
+        query: str = typer.Option("the person performing the main action", help="What grounding points at.")):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
     if map_method not in ("umap", "pca", "tsne"):
         raise typer.BadParameter(f"unknown map {map_method!r}; one of umap, pca, tsne", param_hint="'--map'")
-    reports = _ws(workspace, text_model=text_model).run(redo=redo, visual=visual, grounding=grounding,
-                                                         transcript=transcript, map_method=map_method)
+    grounding_lens, grounding_opinion = _split_grounding(grounding, cascade=bool(second_opinion))
+    ws = _ws(workspace, text_model=text_model)
+    lens_options = {"visual": visual, "grounding": grounding_lens, "transcript": transcript,
+                    "map_method": map_method}
+    if second_opinion:
+        from .opinions.cascade import describe_savings
+
+        try:
+            c = ws.cascade(second_opinion, budget, grounding_opinion, second_options=_options(second_opt),
+                           grounding_options=_options(grounding_opt), second_source=second_source, query=query,
+                           redo=redo, run_options=lens_options)
+        except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
+            console.print(f"[red]error[/red] {exc}")
+            raise typer.Exit(1)
+        reports = c["reports"]["cheap"]
+        for name, r in c["runs"].items():
+            console.print(f"{name}: {r.done} answered, {r.skipped} already done, {len(r.failed)} failed")
+        console.print(f"cascade: {describe_savings(c)}")
+        console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(c["verdicts"].items())))
+    else:
+        reports = ws.run(redo=redo, **lens_options)
     for name, r in reports.items():
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
         for vid, err in list(r.failed.items())[:10]:
@@ -160,6 +253,11 @@ def status(workspace: Path = WS):
     console.print(s)
     if st["errors"]:
         console.print("errors recorded: " + ", ".join(f"{k}: {v}" for k, v in st["errors"].items()))
+    if st.get("cascade"):
+        from .opinions.cascade import describe_savings
+
+        console.print(f"cascade ({st['cascade']['second']} budget {st['cascade']['budget']}, grounding "
+                      f"{st['cascade']['grounding']}): {describe_savings(st['cascade'])}")
 
 
 @app.command()
@@ -185,12 +283,13 @@ def report(workspace: Path = WS, out: Path = typer.Option(Path("report.html"), "
 @app.command()
 def demo(out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for the sample, workspace, report."),
          videos: int = typer.Option(12, help="Videos in the sample."), seed: int = typer.Option(0),
-         media: bool = typer.Option(True, "--media/--no-media")):
-    """sample -> ingest -> opinions import -> run -> report, offline; prints a summary and the report path."""
+         media: bool = typer.Option(True, "--media/--no-media"),
+         budget: float = typer.Option(0.25, help="Share of videos the (simulated) second opinion sees.")):
+    """sample -> ingest -> cascade (second opinion + people grounding) -> report, offline; prints a summary."""
     from .demo import run_demo
 
     t0 = time.perf_counter()
-    res = run_demo(out, videos=videos, seed=seed, media=media, console=console)
+    res = run_demo(out, videos=videos, seed=seed, media=media, console=console, budget=budget)
     t = Table(title=f"videoaudit demo ({time.perf_counter() - t0:.1f} s)")
     t.add_column("measure"), t.add_column("value", justify="right")
     for k, v in res["summary"].items():

@@ -232,7 +232,8 @@ VERDICTS = pa.schema(
     [
         pa.field("video_id", pa.string(), nullable=False),
         pa.field("segment_id", pa.string()),  # None = the whole video
-        pa.field("verdict", pa.string(), nullable=False),  # annotation | second_opinion | diverge | paraphrase | agree
+        # annotation | second_opinion | diverge | paraphrase | agree | undecided (docs/opinions.md)
+    pa.field("verdict", pa.string(), nullable=False),
         pa.field("reason", pa.string()),
         pa.field("weights", pa.string()),  # JSON {source: weight} used for the decision
     ]

@@ -47,4 +47,6 @@ def _load_builtin() -> None:
     from . import hashing, pixels, text  # noqa: F401  (each registers its backends on import)
     # transformers VLM adapters: cheap to import (torch / transformers load on first use)
     from . import molmo2_embedding, qwen3_vl_embedding  # noqa: F401
-    from ..opinions.backends import molmo2, qwen3_vl  # noqa: F401
+    from ..opinions.backends import load_builtin
+
+    load_builtin()

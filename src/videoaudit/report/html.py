@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 
 from videoaudit import evaluate
 from videoaudit import schema as S
+from videoaudit.report.verdicts import verdict_lookup, verdicts_ctx
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -52,6 +53,8 @@ class ReportData:
     lens_videos: pa.Table | None = None  # lens tables (schema.LENS_VIDEOS / CROSS_LENS); None = no lens ran
     cross_lens: pa.Table | None = None
     lens_vectors: dict | None = None  # {lens: (video ids, (n, d) video vectors)} for the cross-lens pairs
+    verdicts: pa.Table | None = None  # opinions/verdict.py rows
+    cascade: dict | None = None  # opinions/cascade.py summary (model calls spent / avoided)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -642,6 +645,7 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
     sig_col = data.confidence.column("signals") if (data.confidence is not None and "signals" in data.confidence.column_names) else None
     rank_of: dict[tuple[str, str], int] = {}
     queue = []
+    verdict_of = verdict_lookup(data.verdicts)
     for rank, i in enumerate(queue_idx, start=1):
         r = conf_rows[i]
         key = (r["video_id"], r["segment_id"])
@@ -660,6 +664,8 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
             except (ValueError, TypeError):
                 sigs = []
         details = [(f, seg.get(f)) for f in ("summary_detailed", "action_detailed", *S.CAPTION_FIELDS) if seg.get(f)]
+        if key in verdict_of:
+            details.insert(0, ("verdict", "%s: %s" % verdict_of[key]))
         queue.append({
             "rank": rank, "video_id": r["video_id"], "segment_id": r["segment_id"], "level": r["level"],
             "start": r["start"], "end": r["end"], "confidence": r["confidence"], "tier": r["tier"],
@@ -754,6 +760,7 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
         "timelines": timelines, "n_queue_videos": n_queue_videos,
         "faults": _truth_ctx(data.truth, conf_rows, segs_by_video),
         "tier_colors": TIER_COLORS,
+        "verdicts": verdicts_ctx(data.verdicts, data.cascade),
     }
 
 

@@ -1,0 +1,144 @@
+"""The cost-aware cascade: cheap signals everywhere, models only where they can change the answer.
+
+1. Cheap pass: every stage the inputs allow (signals and confidence from what is already in
+   the workspace), on every video.
+2. Second opinion: the backend runs (describe + localize, whichever it does) only on the
+   ``budget`` share of videos with the lowest confidence; signals and confidence are redone
+   for those videos (and re-fused run-wide).
+3. Grounding: a third backend runs only on videos where the annotation and the second
+   opinion disagree on at least one audited segment: their cosine is unusually low for the
+   run (``verdict.disagreement_threshold``: median - 2 robust deviations, at most 0.6).
+   A backend that can point (``people``) points at ``query``; otherwise it localizes.
+4. Re-fuse, then verdicts (opinions/verdict.py) over every segment with a second opinion.
+
+Cost accounting counts one model call per (video, task) asked of a backend, the unit a
+GPU bill scales with: ``spent`` = the cascade's calls, ``full`` = the calls of running both
+backends' same tasks on every auditable video (one with a confidence, i.e. with GPT text),
+``avoided = full - spent``. A call answered from an
+earlier, resumed run counts as spent (it was paid for once). The summary is stored as
+``cascade.json`` in the workspace, shown by ``status`` and in the report.
+
+The selection is stored too: re-running the same cascade resumes it (finished calls are
+skipped by the opinion ledger) instead of re-selecting on a confidence map that the second
+opinion has already changed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..signals.semantic import PARAPHRASE_SEMANTIC
+
+FILE = "cascade.json"
+SECOND_TASKS = ("describe", "localize")
+
+
+def grounding_tasks(backend) -> tuple[str, ...]:
+    """A backend that localizes grounds with its events (compared as text); a pointer-only one
+    (``people``) with its points."""
+    if "localize" in backend.tasks:
+        return ("localize",)
+    if "point" in backend.tasks:
+        return ("point",)
+    raise ValueError(f"backend {backend.name} can neither localize nor point: it cannot ground")
+
+
+def disagreeing_videos(store, video_ids) -> tuple[list[str], float]:
+    """Videos with at least one audited segment whose second opinion means something else, and
+    the run-calibrated cosine threshold used (opinions/verdict.py ``disagreement_threshold``)."""
+    from .verdict import disagreement_threshold
+
+    if not video_ids:
+        return [], PARAPHRASE_SEMANTIC
+    sig = store.read("signals", list(video_ids), where="signal = 'semantic.opinion'",
+                     columns=["video_id", "value"])
+    vals = sig.column("value").to_pylist()
+    thr = disagreement_threshold([v for v in vals if v is not None])
+    out = {vid for vid, val in zip(sig.column("video_id").to_pylist(), vals) if val is not None and val < thr}
+    return [v for v in video_ids if v in out], thr
+
+
+def load(root: Path) -> dict | None:
+    p = Path(root) / FILE
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | None = None, *,
+                second_options: dict | None = None, grounding_options: dict | None = None,
+                second_source: str | None = None, grounding_source: str | None = None,
+                query: str = "the person performing the main action", redo: bool = False,
+                run_options: dict | None = None) -> dict:
+    from ..models import get
+    from .runner import least_confident, run_backend
+    from ..workspace import chunks
+    from .verdict import collect, verdict_rows
+
+    if not 0 < budget <= 1:
+        raise ValueError(f"--budget {budget}: must be in (0, 1]")
+    store = ws.store
+    second = get("opinion", second_opinion, **(second_options or {}))
+    ground = get("opinion", grounding, **(grounding_options or {})) if grounding else None
+    s_src = second_source or second.name
+    g_src = (grounding_source or ground.name) if ground else None
+    s_tasks = tuple(t for t in SECOND_TASKS if t in second.tasks)
+    g_tasks = grounding_tasks(ground) if ground else ()
+    if not s_tasks:
+        raise ValueError(f"backend {second.name} can neither describe nor localize: it cannot be a second opinion")
+
+    reports = {"cheap": ws.run(redo=redo, **(run_options or {}))}  # lenses etc. as the caller chose
+    n = len(ws.video_ids())
+    key = {"second": s_src, "budget": budget, "grounding": g_src}
+    prev = load(ws.path)
+    if prev and not redo and {k: prev.get(k) for k in key} == key:
+        selected = prev["selected"]
+    else:
+        selected = least_confident(store, budget)
+    with_conf = store.count("video_confidence")
+    runs = {}
+    for task in s_tasks:
+        runs[f"second/{task}"] = run_backend(store, second, task, source=s_src, video_ids=selected, redo=redo)
+    reports["after_second"] = ws.run(stages=("signals", "confidence"))
+    disagree, threshold = disagreeing_videos(store, selected)
+    for task in g_tasks:
+        runs[f"grounding/{task}"] = run_backend(store, ground, task, source=g_src, video_ids=disagree,
+                                                query=query if task == "point" else None, redo=redo)
+    if g_tasks and "point" not in g_tasks:
+        reports["after_grounding"] = ws.run(stages=("signals", "confidence"))
+    kind = None if ground is None else ("text" if "localize" in g_tasks else "points")
+    embedder = get("text", ws.text_model)
+    evidence = []
+    for part in chunks(selected, 256):  # memory stays bounded; the weights still see the whole run
+        evidence += collect(store.read("segments", part), store.read("opinions", part), embedder, s_src, g_src,
+                            set(disagree), kind)
+    verdicts, weights = verdict_rows(evidence, s_src, g_src, threshold)
+    store.overwrite("verdicts", verdicts)
+    counts: dict[str, int] = {}
+    for v, sid in zip(verdicts.column("verdict").to_pylist(), verdicts.column("segment_id").to_pylist()):
+        if sid is not None:
+            counts[v] = counts.get(v, 0) + 1
+    spent = len(selected) * len(s_tasks) + len(disagree) * len(g_tasks)
+    full = with_conf * (len(s_tasks) + len(g_tasks))  # every model on every auditable video
+    summary = {
+        **key, "videos": n, "videos_with_confidence": with_conf,
+        "second_tasks": list(s_tasks), "grounding_tasks": list(g_tasks),
+        "second_videos": len(selected), "grounding_videos": len(disagree),
+        "model_calls": spent, "model_calls_full": full, "model_calls_avoided": full - spent,
+        "saved_share": round((full - spent) / full, 4) if full else 0.0,
+        "failed": {k: len(r.failed) for k, r in runs.items()},
+        "calls_this_run": {k: r.calls for k, r in runs.items()},
+        "disagreement_cosine": round(threshold, 4), "verdicts": counts, "weights": weights, "selected": selected,
+    }
+    (Path(ws.path) / FILE).write_text(json.dumps(summary, indent=1))
+    summary["reports"] = reports
+    summary["runs"] = runs
+    return summary
+
+
+def describe_savings(summary: dict) -> str:
+    """One line for the CLI and the report."""
+    return (f"model calls: {summary['model_calls']} spent of {summary['model_calls_full']} "
+            f"(every model on every video); {summary['model_calls_avoided']} avoided "
+            f"({100 * summary['saved_share']:.0f} %)")
+
+
