@@ -65,8 +65,11 @@ class Workspace:
 
     # -- ingest ---------------------------------------------------------------------
     def ingest(self, source: str | Path, format: str = "action100m", media: str | Path | None = None,
-               clip: float | None = None, force: bool = False, batch_size: int = 64) -> IngestSummary:
-        """Read a source into the canonical tables, streaming; bad rows are recorded, the rest goes in."""
+               clip: float | None = None, force: bool = False, batch_size: int = 64, **options) -> IngestSummary:
+        """Read a source into the canonical tables, streaming; bad rows are recorded, the rest goes in.
+
+        ``options`` go to the format's reader (fiftyone: ``fields``, ``convention``, ``id_field``).
+        """
         from .ingest import RowError, iter_source
 
         store = self.store
@@ -95,7 +98,7 @@ class Workspace:
             pending.clear()
 
         with progress_bar(self.progress, "ingest", None) as advance:
-            for item in iter_source(source, format=format, media_dir=media, clip=clip):
+            for item in iter_source(source, format=format, media_dir=media, clip=clip, **options):
                 if isinstance(item, RowError):
                     summary.rejected.append(str(item))
                     store.record_errors("ingest", [(item.video_id, None, str(item))])
