@@ -137,17 +137,24 @@ class Workspace:
                 "error_messages": [e[2] for e in errors[:20]]}
 
     # -- run ------------------------------------------------------------------------
-    def run(self, stages: Sequence[str] | None = None, redo: bool = False) -> dict[str, StageReport]:
-        """Compute every stage the inputs allow; finished videos are skipped, failures recorded."""
+    def run(self, stages: Sequence[str] | None = None, redo: bool = False,
+            video_ids: Sequence[str] | None = None) -> dict[str, StageReport]:
+        """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
+
+        ``video_ids`` restricts the run to some videos (the FiftyOne plugin's "current view").
+        """
         from .confidence import Calibration, FusionConfig
         from .stages import confidence_stage, media_stage, signals_stage
 
         wanted = list(stages or ("media", "signals", "confidence"))
         ids = self.video_ids()
+        if video_ids is not None:
+            keep = set(video_ids)
+            ids = [v for v in ids if v in keep]
         reports: dict[str, StageReport] = {}
         if "media" in wanted:
             with_media = self.store.read("videos", where="media_path IS NOT NULL", columns=["video_id"])
-            media_ids = with_media.column("video_id").to_pylist()
+            media_ids = [v for v in with_media.column("video_id").to_pylist() if v in set(ids)]
             if media_ids:
                 with progress_bar(self.progress, "media (probe, thumbnails)", len(media_ids)) as adv:
                     reports["media"] = self.engine.run(media_stage(), media_ids, adv, redo=redo)
@@ -198,6 +205,12 @@ class Workspace:
         from .export import export
 
         return export(self, Path(out), format)
+
+    def export_fiftyone(self, dataset: str, fields=None, convention: str = "action100m") -> dict:
+        """Create or update FiftyOne dataset ``dataset`` with the audit (optional extra; docs/fiftyone.md)."""
+        from .fiftyone.export import export_fiftyone
+
+        return export_fiftyone(self, dataset, fields=fields, convention=convention)
 
     def report(self, out: str | Path, truth: str | Path | None = None, extra: dict | None = None) -> Path:
         from .report import ReportData, render_report

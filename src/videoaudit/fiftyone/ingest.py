@@ -216,18 +216,24 @@ def _jsonable(d: dict) -> dict:
     return out
 
 
-def iter_fiftyone(name: str, media_dir=None, clip: float | None = None, fields=None,
+def iter_fiftyone(name, media_dir=None, clip: float | None = None, fields=None,
                   convention: str = "action100m", id_field: str | None = None,
                   transcript_field: str | None = TRANSCRIPT_FIELD, batch_size: int = 256
                   ) -> Iterator[IngestedVideo | RowError]:
-    """Stream the samples of FiftyOne dataset ``name`` (``batch_size`` at a time, bulk ``values``)."""
+    """Stream the samples of FiftyOne dataset ``name`` (or of a Dataset / DatasetView object),
+    ``batch_size`` at a time with bulk ``values`` calls."""
     if convention not in CONVENTIONS:
         raise ValueError(f"unknown frame convention {convention!r}; one of {', '.join(CONVENTIONS)}")
     fo = require()
-    name = str(name)
-    if not fo.dataset_exists(name):
-        raise ValueError(f"no FiftyOne dataset named {name!r} (fiftyone datasets: {', '.join(fo.list_datasets())})")
-    ds = fo.load_dataset(name)
+    if isinstance(name, (str, Path)):
+        name = str(name)
+        if not fo.dataset_exists(name):
+            raise ValueError(f"no FiftyOne dataset named {name!r} "
+                             f"(FiftyOne datasets here: {', '.join(fo.list_datasets()) or 'none'})")
+        ds = fo.load_dataset(name)
+    else:  # a Dataset or DatasetView (the plugin audits the App's current view)
+        ds = name
+        name = ds.dataset_name
     if ds.media_type != "video":
         raise ValueError(f"FiftyOne dataset {name!r} holds {ds.media_type} samples, not videos")
     fmap = parse_fields(fields)
