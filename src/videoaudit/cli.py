@@ -54,10 +54,10 @@ def _fiftyone_guard(fn):
     try:
         return fn()
     except FiftyOneMissing as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(str(e), style="red", markup=False, highlight=False)  # "[fiftyone]" is not markup
         raise typer.Exit(1) from None
     except ValueError as e:
-        console.print(f"[red]error:[/red] {e}")
+        console.print(f"error: {e}", style="red", markup=False, highlight=False)
         raise typer.Exit(1) from None
 
 

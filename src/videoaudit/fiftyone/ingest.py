@@ -45,7 +45,7 @@ VOXEL51_FIELDS: dict[str, str] = {
 }
 ACTION_FIELDS = ("action_brief", "action_detailed")
 TRANSCRIPT_FIELD = "transcript_segments"
-ID_FIELDS = ("video_uid", "video_id")
+ID_FIELDS = ("va_video_id", "video_uid", "video_id")
 #: sample fields that have a home in the VIDEOS row (everything else goes to metadata JSON)
 _KNOWN = {"id", "filepath", "metadata", "tags", "created_at", "last_modified_at", "title", "description",
           "full_video_duration", "frames"}
