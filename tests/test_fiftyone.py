@@ -358,3 +358,88 @@ def test_plugin_loads_and_registers(monkeypatch):
     assert {"@videoaudit/videoaudit/run_audit", "@videoaudit/videoaudit/open_audit_view"} <= uris
     op = foo.get_operator("@videoaudit/videoaudit/open_audit_view")
     assert op.config.label.startswith("videoaudit")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chromium(args: list[str], url: str, tmp: Path, timeout: float = 120):
+    import subprocess
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        pytest.fail("chromium is needed for the App test (apt-get install chromium)")
+    return subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           f"--user-data-dir={tmp / 'chromium'}", "--window-size=1600,1000",
+                           "--virtual-time-budget=30000", *args, url],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_app_shows_the_exported_audit_in_headless_chromium(sample_media, tmp_path):
+    """`videoaudit app` exports (it is needed), serves the App on 127.0.0.1; Chromium renders the audit fields."""
+    import os
+    import signal
+    import subprocess
+    import threading
+    import time
+    import urllib.request
+
+    from videoaudit.api import Workspace
+    from videoaudit.fiftyone.app import needs_export
+
+    ws = Workspace(tmp_path / "ws", text_model="hashing")
+    ws.ingest(sample_media["paths"]["annotations"], format="action100m", media=sample_media["paths"]["videos"])
+    ws.import_opinions(sample_media["paths"]["opinions"], source="simulated-annotator")
+    ws.run()
+    name, port = _uniq("app"), _free_port()
+    assert needs_export(ws, name)
+    proc = subprocess.Popen([sys.executable, "-m", "videoaudit.cli", "app", "-w", str(ws.path), "--dataset", name,
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: [lines.append(line) for line in proc.stdout], daemon=True)
+    reader.start()
+    try:
+        url = None
+        deadline = time.monotonic() + 300
+        while url is None and time.monotonic() < deadline and proc.poll() is None:
+            url = next((ln.split("FiftyOne App:", 1)[1].strip() for ln in lines if "FiftyOne App:" in ln), None)
+            time.sleep(0.5)
+        assert url, "the App never printed its URL:\n" + "".join(lines)
+        assert url.startswith(f"http://127.0.0.1:{port}")
+        assert any("exported 3 videos" in ln for ln in lines), "".join(lines)
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(url, timeout=5).status == 200:
+                    break
+            except OSError:
+                time.sleep(1)
+        page = f"{url.rstrip('/')}/datasets/{name}"
+        dom = ""
+        for _ in range(3):  # the App's first render may still be loading its dataset
+            dom = _chromium(["--dump-dom"], page, tmp_path).stdout
+            if "va_confidence" in dom:
+                break
+        for expected in (name, "gpt_summary_brief", "va_confidence", "va_tier", "va_simulated_annotator_events"):
+            assert expected in dom, f"{expected!r} not in the App's page"
+        art = Path(__file__).resolve().parents[1] / "test-artifacts"
+        art.mkdir(exist_ok=True)
+        shot = art / "fiftyone-app.png"
+        shot.unlink(missing_ok=True)
+        _chromium([f"--screenshot={shot}"], page, tmp_path)
+        assert shot.is_file() and shot.stat().st_size > 10_000
+        assert not needs_export(ws, name)  # a second `videoaudit app` would not export again
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        if fo.dataset_exists(name):
+            fo.delete_dataset(name)
