@@ -21,6 +21,7 @@ and fields, attributes and samples the user added are left as they are.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
@@ -153,9 +154,16 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
                                           duration=m["duration"], frame_width=m["width"],
                                           frame_height=m["height"], encoding_str=m["codec"])
         new.append(s)
+    n_added = len(new)
     if new:
+        new_vids = [s["va_video_id"] for s in new]
         added = ds.add_samples(new, progress=False)
-        existing.update({s["va_video_id"]: sid for s, sid in zip(new, added)})
+        existing.update(dict(zip(new_vids, added)))
+        # in-memory Sample objects are reloaded from the database after EVERY set_values below
+        # (FiftyOne keeps them in sync): holding them would make each bulk write O(all labels)
+        del new[:]
+        s = None  # noqa: F841 (the loop variable holds the last Sample)
+        gc.collect()  # Samples sit in reference cycles; collect them before the bulk writes
     sample_ids = [existing[v] for v in vids]
     view = ds.select(sample_ids, ordered=True)
     view.set_values("va_video_id", vids)
@@ -294,7 +302,7 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
                  "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     ds.info[INFO_KEY] = info
     ds.save()
-    return {"dataset": dataset, "created": created, "samples": len(vids), "added": len(new),
+    return {"dataset": dataset, "created": created, "samples": len(vids), "added": n_added,
             "detections": n_dets, "points": n_points, "fields": sorted(set(written)), "brain_keys": brain_keys,
             "saved_views": saved, "seconds": round(time.perf_counter() - t0, 3)}
 
