@@ -346,18 +346,48 @@ def test_cli_round_trip_and_ingest_of_an_exported_dataset(voxel51, tmp_path):
         clone.delete()
 
 
-def test_plugin_loads_and_registers(monkeypatch):
+@pytest.fixture()
+def plugins_dir(monkeypatch):
+    plugins = Path(__file__).resolve().parents[1] / "fiftyone_plugins"
+    monkeypatch.setattr(fo.config, "plugins_dir", str(plugins))
+    return plugins
+
+
+def test_plugin_loads_and_registers(plugins_dir):
     import fiftyone.operators as foo
     import fiftyone.plugins as fop
 
-    plugins = Path(__file__).resolve().parents[1] / "fiftyone_plugins"
-    monkeypatch.setattr(fo.config, "plugins_dir", str(plugins))
     names = [p.name for p in fop.list_plugins()]
     assert "@videoaudit/videoaudit" in names
     uris = {op.uri for op in foo.list_operators()}
     assert {"@videoaudit/videoaudit/run_audit", "@videoaudit/videoaudit/open_audit_view"} <= uris
     op = foo.get_operator("@videoaudit/videoaudit/open_audit_view")
     assert op.config.label.startswith("videoaudit")
+
+
+@pytest.mark.slow
+def test_plugin_audits_the_current_view_and_opens_a_saved_view(plugins_dir, voxel51, tmp_path):
+    """run_audit on a 2-video view: ingests and audits those two only, exports back; open_audit_view loads one."""
+    import fiftyone.operators as foo
+
+    name = _uniq("plugin")
+    ds = voxel51["action100m"].clone(name, persistent=True)
+    try:
+        view = ds.limit(2)
+        res = foo.execute_operator("@videoaudit/videoaudit/run_audit", ctx={
+            "dataset": ds, "view": view,
+            "params": {"workspace": str(tmp_path / "ws"), "text_model": "hashing"}})
+        assert res.error is None, res.error_message
+        assert res.result["videos"] == 2 and res.result["ingested"] == 2 and res.result["failed"] == 0
+        ds.reload()
+        assert ds.count("va_confidence") == 2  # the third video was not in the view
+        assert ds.count("gpt_summary_brief.detections.va_confidence") > 20
+        assert "va-review-queue" in res.result["saved_views"]
+        res = foo.execute_operator("@videoaudit/videoaudit/open_audit_view", ctx={
+            "dataset": ds, "params": {"view": "va-review-queue"}})
+        assert res.error is None and res.result == {"view": "va-review-queue"}
+    finally:
+        ds.delete()
 
 
 def _free_port() -> int:

@@ -46,15 +46,13 @@ class RunAudit(foo.Operator):
     def execute(self, ctx):
         from videoaudit.api import Workspace
         from videoaudit.fiftyone.export import export_fiftyone
+        from videoaudit.fiftyone.ingest import video_ids_of
 
         ws = Workspace(ctx.params["workspace"], text_model=ctx.params.get("text_model") or "minilm")
         view = ctx.view
         summary = ws.ingest(view, format="fiftyone")
-        schema = view.get_field_schema()
-        if "va_video_id" in schema and view.exists("va_video_id"):
-            vids = [v for v in view.values("va_video_id") if v]
-        else:
-            vids = ws.video_ids()
+        known = set(ws.video_ids())
+        vids = [v for v in video_ids_of(view) if v in known]  # rejected samples are not audited
         reports = ws.run(redo=bool(ctx.params.get("redo")), video_ids=vids)
         result = export_fiftyone(ws, ctx.dataset.name)
         ctx.ops.reload_dataset()

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from ..schema import GPT_FIELDS, LENSES, NA
 from . import require
-from .ingest import ID_FIELDS, TRANSCRIPT_FIELD, VOXEL51_FIELDS, parse_fields
+from .ingest import TRANSCRIPT_FIELD, parse_fields, video_ids_of
 from .support import seconds_to_frames
 
 #: frame rate used for the supports of videos without media (recorded in dataset.info)
@@ -132,13 +132,8 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
     schema = ds.get_field_schema()
     existing: dict[str, str] = {}
     if len(ds):
-        sids = ds.values("id")
-        keys = ds.values("va_video_id") if "va_video_id" in schema else [None] * len(sids)
-        alt = next((f for f in ID_FIELDS if f in schema), None)
-        alts = ds.values(alt) if alt else [None] * len(sids)
-        fps_ = ds.values("filepath")
-        for sid, k, a, fp in zip(sids, keys, alts, fps_):
-            key = k or (str(a) if a is not None else Path(fp).stem)
+        # the same ids ingest gives: va_video_id, video_uid, video_id, else the file name
+        for key, sid in zip(video_ids_of(ds), ds.values("id")):
             existing.setdefault(key, sid)
     placeholder = Path(ws.path).resolve() / "no-media"
     new = []
@@ -315,9 +310,9 @@ def _audit_attributes(d, c: dict | None, v: dict | None) -> None:
         d["va_reasons"] = list(c["reasons"] or [])
         for name, value in json.loads(c["signals"] or "{}").items():
             d[f"va_{slug(name)}"] = None if value is None else float(value)
-    if v is not None:
-        d["va_verdict"] = v["verdict"]
-        d["va_verdict_reason"] = v["reason"]
+    if v is not None or d.has_field("va_verdict"):  # a verdict withdrawn since the last export is cleared
+        d["va_verdict"] = v["verdict"] if v else None
+        d["va_verdict_reason"] = v["reason"] if v else None
 
 
 def _export_opinions(fo, vids, sample_ids, ops: dict, timing: _Timing, put) -> int:

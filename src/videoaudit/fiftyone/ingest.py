@@ -216,6 +216,26 @@ def _jsonable(d: dict) -> dict:
     return out
 
 
+def _id_fields(schema, id_field: str | None) -> list[str]:
+    return [id_field] if id_field else [f for f in ID_FIELDS if f in schema]
+
+
+def _pick_id(values: dict, id_fields: list[str]) -> str:
+    """The first non-null id field, else the file name without extension, else the sample id."""
+    for f in id_fields:
+        if values.get(f) is not None:
+            return str(values[f])
+    fp = values.get("filepath")
+    return Path(fp).stem if fp else str(values["id"])
+
+
+def video_ids_of(collection, id_field: str | None = None) -> list[str]:
+    """The workspace video ids that ingesting ``collection`` (a Dataset or view) gives its samples."""
+    fields = _id_fields(collection.get_field_schema(), id_field)
+    cols = dict(zip(["id", "filepath", *fields], collection.values(["id", "filepath", *fields])))
+    return [_pick_id({k: v[i] for k, v in cols.items()}, fields) for i in range(len(cols["id"]))]
+
+
 def iter_fiftyone(name, media_dir=None, clip: float | None = None, fields=None,
                   convention: str = "action100m", id_field: str | None = None,
                   transcript_field: str | None = TRANSCRIPT_FIELD, batch_size: int = 256
@@ -242,8 +262,7 @@ def iter_fiftyone(name, media_dir=None, clip: float | None = None, fields=None,
     if missing:
         raise ValueError(f"FiftyOne dataset {name!r} has no field {', '.join(missing)} "
                          f"(its fields: {', '.join(sorted(schema))}); name them with --fields")
-    if id_field is None:
-        id_field = next((f for f in ID_FIELDS if f in schema), None)
+    id_fields = _id_fields(schema, id_field)
     if transcript_field and transcript_field not in schema:
         transcript_field = None
     scalar = [f for f in schema if f not in fmap.values() and f != transcript_field and f != "frames"]
@@ -255,9 +274,7 @@ def iter_fiftyone(name, media_dir=None, clip: float | None = None, fields=None,
         cols = dict(zip(wanted, view.values(wanted)))
         for j in range(len(cols["id"])):
             values = {f: cols[f][j] for f in wanted}
-            fp = values.get("filepath")
-            vid = values.get(id_field) if id_field else None
-            values["_video_id"] = str(vid) if vid is not None else (Path(fp).stem if fp else values["id"])
+            values["_video_id"] = _pick_id(values, id_fields)
             try:
                 yield convert_sample(values, fmap, convention, media_dir=media_dir, clip=clip,
                                      transcript_field=transcript_field, voxel51_na=voxel51_na)
