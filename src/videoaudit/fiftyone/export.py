@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+from bson import ObjectId
 
 from ..schema import GPT_FIELDS, LENSES, NA
 from . import require
@@ -174,8 +175,13 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
 
     written: list[str] = []
 
-    def put(field: str, values, owned_field: bool = True, key_field: str | None = None):
-        (ds.set_values(field, values, key_field=key_field) if key_field else view.set_values(field, values))
+    def put(field: str, values, owned_field: bool = True, key_field: str | None = None, raw: bool = False):
+        if raw:  # BSON dicts built here, schema declared beforehand (_declare_detections)
+            view.set_values(field, values, expand_schema=False, validate=False)
+        elif key_field:
+            ds.set_values(field, values, key_field=key_field)
+        else:
+            view.set_values(field, values)
         written.append(field)
         if owned_field:
             owned.add(field)
@@ -189,16 +195,17 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
     schema = ds.get_field_schema()
     n_dets = 0
     for canon, field in fmap.items():
-        current = view.values(field) if field in schema else [None] * len(vids)
+        was_there = field in schema
+        current = view.values(field, _raw=True) if was_there else [None] * len(vids)
         out = []
         for vid, cur in zip(vids, current):
             rows = segs.get(vid, [])
-            dets = list(cur.detections) if cur is not None else []
+            dets = list(cur.get("detections") or []) if cur else []
             by_node = {}
             for d in dets:
-                nid = d["node_id"] if d.has_field("node_id") else None
-                by_node[str(nid) if nid is not None else d.id] = d
-                by_node.setdefault(("span", tuple(d.support)), d)
+                nid = d.get("node_id")
+                by_node[str(nid) if nid is not None else str(d.get("_id"))] = d
+                by_node.setdefault(("span", tuple(d.get("support") or ())), d)
             starts = timing.frames(vid, [r["start"] for r in rows]) if rows else []
             ends = timing.frames(vid, [r["end"] for r in rows]) if rows else []
             for r, f1, f2 in zip(rows, starts, ends):
@@ -211,14 +218,15 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
                 if d is None:
                     if text is None:
                         continue
-                    d = fo.TemporalDetection(label=text, support=support, node_id=r["segment_id"],
-                                             parent_id=r["parent_id"], level=r["level"],
-                                             tier=_tier_of(r["level"], r["is_leaf"]))
+                    d = _raw_detection(text, support, node_id=r["segment_id"], parent_id=r["parent_id"],
+                                       level=r["level"], tier=_tier_of(r["level"], r["is_leaf"]))
                     dets.append(d)
                 _audit_attributes(d, conf.get((vid, r["segment_id"])), seg_verdict.get((vid, r["segment_id"])))
                 n_dets += 1
-            out.append(fo.TemporalDetections(detections=dets))
-        put(field, out, owned_field=field not in schema or field in owned)
+            out.append({"_cls": "TemporalDetections", "detections": dets} if (dets or cur) else None)
+        _declare_detections(fo, ds, field)
+        put(field, out, owned_field=not was_there or field in owned, raw=True)
+        _declare_attributes(ds, field)
 
     # -- transcript ---------------------------------------------------------------------
     schema = ds.get_field_schema()
@@ -229,15 +237,15 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
             if tr:
                 f1 = timing.frames(vid, [e["start"] for e in tr])
                 f2 = timing.frames(vid, [e["end"] for e in tr])
-                vals.append(fo.TemporalDetections(detections=[
-                    fo.TemporalDetection(label=e["text"], support=[int(a), int(max(a, b))])
-                    for e, a, b in zip(tr, f1, f2)]))
+                vals.append({"_cls": "TemporalDetections", "detections": [
+                    _raw_detection(e["text"], [int(a), int(max(a, b))]) for e, a, b in zip(tr, f1, f2)]})
             else:
                 vals.append(None)
-        put(TRANSCRIPT_FIELD, vals)
+        _declare_detections(fo, ds, TRANSCRIPT_FIELD)
+        put(TRANSCRIPT_FIELD, vals, raw=True)
 
     # -- opinions -------------------------------------------------------------------------
-    n_points = _export_opinions(fo, vids, sample_ids, _group(ws.store.read("opinions")), timing, put)
+    n_points = _export_opinions(fo, ds, vids, sample_ids, _group(ws.store.read("opinions")), timing, put)
 
     # -- per-video audit fields -----------------------------------------------------------
     vconf = {r["video_id"]: r for r in ws.store.read("video_confidence").to_pylist()}
@@ -302,20 +310,48 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
             "saved_views": saved, "seconds": round(time.perf_counter() - t0, 3)}
 
 
-def _audit_attributes(d, c: dict | None, v: dict | None) -> None:
-    """The audit of one segment as attributes of its detection (signal names: dots -> underscores)."""
+def _raw_detection(label, support, **attrs) -> dict:
+    """A TemporalDetection as the BSON document FiftyOne stores (what ``to_mongo`` would give).
+
+    Built directly because constructing ~100k label objects with ~25 dynamic attributes each
+    costs minutes in mongoengine (a ``dir()`` per attribute); the schema is declared apart.
+    """
+    return {"_id": ObjectId(), "_cls": "TemporalDetection", "tags": [], "label": label,
+            "support": [int(support[0]), int(support[1])], "confidence": None, **attrs}
+
+
+def _declare_detections(fo, ds, field: str) -> None:
+    """Declare a TemporalDetections field before its raw values are written."""
+    if field not in ds.get_field_schema():
+        ds.add_sample_field(field, fo.EmbeddedDocumentField, embedded_doc_type=fo.TemporalDetections)
+
+
+def _declare_attributes(ds, field: str) -> None:
+    """Declare the detections' attributes just written, in one schema scan of the database.
+
+    (One ``add_sample_field`` per attribute costs a dataset reload each: 83 s of a 100-video export.)
+    """
+    ds.add_dynamic_sample_fields(fields=f"{field}.detections")
+
+
+def _audit_attributes(d: dict, c: dict | None, v: dict | None) -> None:
+    """The audit of one segment as attributes of its (raw) detection; signal names: dots -> underscores."""
     if c is not None:
         d["va_confidence"] = _f(c["confidence"])
         d["va_tier"] = c["tier"]
         d["va_reasons"] = list(c["reasons"] or [])
         for name, value in json.loads(c["signals"] or "{}").items():
-            d[f"va_{slug(name)}"] = None if value is None else float(value)
-    if v is not None or d.has_field("va_verdict"):  # a verdict withdrawn since the last export is cleared
+            key = _SIGNAL_KEYS.get(name) or _SIGNAL_KEYS.setdefault(name, f"va_{slug(name)}")
+            d[key] = None if value is None else float(value)
+    if v is not None or "va_verdict" in d:  # a verdict withdrawn since the last export is cleared
         d["va_verdict"] = v["verdict"] if v else None
         d["va_verdict_reason"] = v["reason"] if v else None
 
 
-def _export_opinions(fo, vids, sample_ids, ops: dict, timing: _Timing, put) -> int:
+_SIGNAL_KEYS: dict[str, str] = {}
+
+
+def _export_opinions(fo, ds, vids, sample_ids, ops: dict, timing: _Timing, put) -> int:
     sources = sorted({r["source"] for rows in ops.values() for r in rows})
     n_points = 0
     for src in sources:
@@ -328,9 +364,8 @@ def _export_opinions(fo, vids, sample_ids, ops: dict, timing: _Timing, put) -> i
             if ev:
                 f1 = timing.frames(vid, [r["start"] for r in ev])
                 f2 = timing.frames(vid, [r["end"] if r["end"] is not None else r["start"] for r in ev])
-                events.append(fo.TemporalDetections(detections=[
-                    fo.TemporalDetection(label=r["text"], support=[int(a), int(max(a, b))])
-                    for r, a, b in zip(ev, f1, f2)]))
+                events.append({"_cls": "TemporalDetections", "detections": [
+                    _raw_detection(r["text"], [int(a), int(max(a, b))]) for r, a, b in zip(ev, f1, f2)]})
             else:
                 events.append(None)
             d = [r["text"] for r in rows if r["kind"] == "description" and r["text"]]
@@ -346,7 +381,8 @@ def _export_opinions(fo, vids, sample_ids, ops: dict, timing: _Timing, put) -> i
             n_src += len(pts)
         n_points += n_src
         if any(e is not None for e in events):
-            put(f"{p}_events", events)
+            _declare_detections(fo, ds, f"{p}_events")
+            put(f"{p}_events", events, raw=True)
         if any(descs):
             put(f"{p}_description", descs)
         if points:
