@@ -30,7 +30,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from bson import ObjectId
+
+try:  # bson comes with FiftyOne (pymongo); without it, export_fiftyone's require() says how to install
+    from bson import ObjectId
+except ImportError:  # pragma: no cover - exercised by test_fiftyone_support
+    ObjectId = None
 
 from ..schema import GPT_FIELDS, LENSES, NA
 from . import require
