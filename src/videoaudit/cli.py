@@ -68,18 +68,46 @@ def sample(out: Path = typer.Argument(..., help="Folder to write the sample into
     console.print(json.dumps(info, indent=2, default=str))
 
 
+def _fiftyone_guard(fn):
+    """Run ``fn``; a missing FiftyOne (optional extra) or a bad dataset becomes a message and exit 1."""
+    from .fiftyone import FiftyOneMissing
+
+    try:
+        return fn()
+    except FiftyOneMissing as e:
+        console.print(str(e), style="red", markup=False, highlight=False)  # "[fiftyone]" is not markup
+        raise typer.Exit(1) from None
+    except ValueError as e:
+        console.print(f"error: {e}", style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
 @app.command()
-def ingest(source: Path = typer.Argument(..., exists=True, help="Annotations file."),
-           format: str = typer.Option("action100m", "--format", "-f", help="action100m | jsonl"),
+def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyOne dataset name (--format fiftyone)."),
+           format: str = typer.Option("action100m", "--format", "-f", help="action100m | jsonl | fiftyone"),
            workspace: Path = WS,
            media: Optional[Path] = typer.Option(None, help="Folder holding <video_uid>.mp4 files."),
            clip: Optional[float] = typer.Option(None, help="Keep only the first CLIP seconds (FiftyOne subset: 90)."),
-           force: bool = typer.Option(False, help="Re-ingest videos already in the workspace.")):
+           force: bool = typer.Option(False, help="Re-ingest videos already in the workspace."),
+           fields: Optional[str] = typer.Option(None, help="fiftyone: TemporalDetections fields, e.g. "
+                                                "'summary_brief=captions,actor=who' (default: the Voxel51 "
+                                                "Action100M gpt_* fields)."),
+           frames: str = typer.Option("action100m", help="fiftyone: frame-support convention, action100m "
+                                      "(int(t*fps)+1) or fiftyone (1+round(t/duration*(N-1)))."),
+           id_field: Optional[str] = typer.Option(None, help="fiftyone: sample field holding the video id "
+                                                  "(default video_uid / video_id, else the file name).")):
     """Read annotations into the workspace (streamed; bad rows are recorded and skipped)."""
     from .ingest import FORMATS
 
     _check_format(format, FORMATS)
-    s = _ws(workspace).ingest(source, format=format, media=media, clip=clip, force=force)
+    if format != "fiftyone":
+        if not Path(source).exists():
+            raise typer.BadParameter(f"file {source!r} does not exist", param_hint="'SOURCE'")
+        s = _ws(workspace).ingest(Path(source), format=format, media=media, clip=clip, force=force)
+    else:
+        s = _fiftyone_guard(lambda: _ws(workspace).ingest(source, format=format, media=media, clip=clip,
+                                                          force=force, fields=fields, convention=frames,
+                                                          id_field=id_field))
     console.print(f"ingested {s.videos} videos, {s.segments} segments; skipped {s.skipped} already present; "
                   f"rejected {len(s.rejected)}; warnings {s.warnings}")
     for msg in s.rejected[:20]:
@@ -262,14 +290,38 @@ def status(workspace: Path = WS):
 
 @app.command()
 def export(workspace: Path = WS, format: str = typer.Option("jsonl", "--format", "-f",
-                                                            help="jsonl | parquet | action100m"),
-           out: Path = typer.Option(..., "--out", "-o")):
-    """Export the confidence map (review queue order) or the trusted annotations."""
+                                                            help="jsonl | parquet | action100m | fiftyone"),
+           out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (not for fiftyone)."),
+           dataset: Optional[str] = typer.Option(None, help="fiftyone: dataset to create or update.")):
+    """Export the confidence map (review queue order), the trusted annotations, or everything into FiftyOne."""
     from .export import FORMATS
 
-    _check_format(format, FORMATS)
+    _check_format(format, (*FORMATS, "fiftyone"))
+    if format == "fiftyone":
+        if not dataset:
+            raise typer.BadParameter("--format fiftyone needs --dataset NAME", param_hint="'--dataset'")
+        r = _fiftyone_guard(lambda: _ws(workspace).export_fiftyone(dataset))
+        console.print(f"FiftyOne dataset {r['dataset']!r}: {r['samples']} videos ({r['added']} added), "
+                      f"{r['detections']} annotated detections, brain runs {r['brain_keys']}, "
+                      f"saved views {r['saved_views']} in {r['seconds']} s")
+        return
+    if out is None:
+        raise typer.BadParameter(f"--format {format} needs --out FILE", param_hint="'--out' / '-o'")
     path = _ws(workspace).export(out, format=format)
     console.print(f"wrote {path}")
+
+
+@app.command("app")
+def app_cmd(workspace: Path = WS,
+            dataset: Optional[str] = typer.Option(None, help="FiftyOne dataset (default videoaudit-<workspace>)."),
+            port: int = typer.Option(5151, help="Port of the App on 127.0.0.1."),
+            export: Optional[bool] = typer.Option(None, "--export/--no-export",
+                                                  help="Force / skip the export (default: when stale).")):
+    """Export the audit to FiftyOne if needed and open the FiftyOne App on 127.0.0.1 (prints the URL)."""
+    from .fiftyone.app import open_app
+
+    _fiftyone_guard(lambda: open_app(_ws(workspace), dataset=dataset, port=port, export=export,
+                                     echo=lambda m: print(m, flush=True)))
 
 
 @app.command()

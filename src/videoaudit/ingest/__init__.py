@@ -4,7 +4,8 @@
 :class:`IngestedVideo` (a VIDEOS row, its SEGMENTS rows in source order and the non-fatal
 warnings) or a :class:`RowError` (the row is unusable; the rest of the file goes on).
 Formats: ``"action100m"`` (the release parquet, or its one-row JSON / JSON-lines form) and
-``"jsonl"`` (the generic format). docs/formats.md describes both.
+``"jsonl"`` (the generic format), ``"fiftyone"`` (a FiftyOne video dataset, by name: the optional
+extra, docs/fiftyone.md). docs/formats.md describes the first two.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-FORMATS: tuple[str, ...] = ("action100m", "jsonl")
+FORMATS: tuple[str, ...] = ("action100m", "jsonl", "fiftyone")
 
 
 @dataclass
@@ -35,13 +36,17 @@ class RowError(Exception):
 
 
 def iter_source(
-    path, format: str, media_dir=None, clip: float | None = None
+    path, format: str, media_dir=None, clip: float | None = None, **options
 ) -> Iterator[IngestedVideo | RowError]:
     """Stream ``path`` in ``format``; yield one IngestedVideo or RowError per source row.
 
     Never loads the whole file (parquet: one row group at a time; JSON lines: one line
     at a time). An unusable row yields a RowError and the iteration continues.
+    ``options`` are format-specific (fiftyone: fields, convention, id_field).
     """
+    options = {k: v for k, v in options.items() if v is not None}
+    if options and format != "fiftyone":
+        raise ValueError(f"options {sorted(options)} apply to --format fiftyone only")
     if format == "action100m":
         from .action100m import iter_action100m
 
@@ -50,6 +55,10 @@ def iter_source(
         from .jsonl import iter_jsonl
 
         return iter_jsonl(path, media_dir=media_dir, clip=clip)
+    if format == "fiftyone":
+        from ..fiftyone.ingest import iter_fiftyone
+
+        return iter_fiftyone(path, media_dir=media_dir, clip=clip, **options)
     raise ValueError(f"unknown ingest format {format!r}; expected one of {', '.join(FORMATS)}")
 
 
