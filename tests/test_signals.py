@@ -124,3 +124,30 @@ def test_calibration_is_streamable():
     b.update(_signals(rows[50:]))
     assert a.stats(0.01) == b.stats(0.01)
     assert FusionConfig().weights["lexical.levenshtein"] == 0.0  # paraphrases must not drive review
+
+
+def test_an_actor_named_nowhere_else_is_unsupported():
+    """evidence.actor_support: a swapped-in actor is fluent, so only the evidence can catch it."""
+    from videoaudit.models import get
+    from videoaudit.schema import OPINIONS, VIDEOS
+    from videoaudit.signals import compute_signals
+
+    def seg(sid, parent, start, end, actor):
+        return {"video_id": "v", "segment_id": sid, "parent_id": parent, "level": 0 if parent is None else 1,
+                "start": start, "end": end, "is_leaf": parent is not None, "has_gpt": True,
+                "summary_brief": "A cook chops onions in a kitchen.",
+                "summary_detailed": "In a small kitchen the cook chops onions on a board.",
+                "action_brief": "chop onions", "action_detailed": "The cook chops onions with a knife.",
+                "actor": actor, "na_fields": [], "plm_caption": "a cook chopping onions on a wooden board",
+                "plm_action": "chopping", "llama3_caption": "a cook in a kitchen", "beyond_clip": False,
+                "structure_issues": []}
+
+    segments = pa.Table.from_pylist([seg("r", None, 0, 30, "the cook"), seg("a", "r", 0, 10, "the cook"),
+                                     seg("b", "r", 10, 20, "a firefighter"), seg("c", "r", 20, 30, "the cook")],
+                                    schema=SEGMENTS)
+    videos = pa.Table.from_pylist([{"video_id": "v", "duration": 30.0, "title": "chopping onions",
+                                    "transcript": []}], schema=VIDEOS)
+    out = compute_signals(videos, segments, OPINIONS.empty_table(), get("text", "hashing"))["signals"].to_pylist()
+    support = {r["segment_id"]: r for r in out if r["signal"] == "evidence.actor_support"}
+    assert support["b"]["value"] == 0.0 and "firefighter" in support["b"]["explanation"]
+    assert all(support[s]["value"] == 1.0 for s in ("r", "a", "c"))

@@ -42,6 +42,7 @@ class FusionConfig:
         "evidence.metadata": 0.5,
         "evidence.contrastive": 0.7,
         "evidence.object_support": 0.8,
+        "evidence.actor_support": 0.8,
         "consistency.summary_brief_detailed": 0.9,
         "consistency.action_brief_detailed": 0.6,
         "consistency.children": 0.8,

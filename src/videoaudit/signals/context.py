@@ -125,7 +125,8 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
         # transcript chunks
         chunks = transcript_chunks(list(vrow.transcript) if vrow.transcript is not None else [])
         chunk_t = [emb.want(c[2]) for c in chunks]
-        meta_text = " ".join(t for t in (vrow.title, (vrow.description or "")[:400]) if isinstance(t, str) and t.strip())
+        desc = vrow.description if isinstance(vrow.description, str) else ""  # a null arrives as NaN
+        meta_text = " ".join(t for t in (vrow.title, desc[:400]) if isinstance(t, str) and t.strip())
         meta_t = emb.want(meta_text) if meta_text else -1
         vops = ops_by_video.get(vid, ops.iloc[:0])
         ev = vops[vops.kind == "event"].sort_values("start").reset_index(drop=True) if len(vops) else vops

@@ -28,6 +28,7 @@ def evidence_signals(view: VideoView) -> list[Signal]:
     out.append(Signal("evidence.metadata", v, describe(v, lambda i, x: f"similarity to title/description {x:.2f}")))
     out.append(_contrastive(view))
     out.append(_object_support(view))
+    out.append(_actor_support(view))
     return out
 
 
@@ -57,11 +58,22 @@ def _contrastive(view: VideoView) -> Signal:
 
 
 def _object_support(view: VideoView) -> Signal:
-    """Share of the brief summary's content words found anywhere else in the video.
+    """Share of the brief summary's content words found anywhere else in the video."""
+    return _word_support(view, "summary_brief", "evidence.object_support")
+
+
+def _actor_support(view: VideoView) -> Signal:
+    """Is the actor named anywhere else in the video? A swapped-in actor ("a firefighter"
+    in a cooking video) is fluent and well-formed, so only the evidence can catch it."""
+    return _word_support(view, "actor", "evidence.actor_support")
+
+
+def _word_support(view: VideoView, field: str, name: str) -> Signal:
+    """Share of ``field``'s content words found anywhere else in the video.
 
     "Anywhere else" is the evidence (captions, transcript, title, description, opinions)
     and the other segments' annotations: a parent summarises its children in their words,
-    so a real object is named more than once, while an invented one appears only here.
+    so a real object or actor is named more than once, while an invented one appears only here.
     """
     seg = view.seg
     n = len(seg)
@@ -75,7 +87,7 @@ def _object_support(view: VideoView) -> Signal:
     for ws in own_words:
         for w in ws:
             counts[w] = counts.get(w, 0) + 1
-    for i, text in enumerate(seg.summary_brief):
+    for i, text in enumerate(seg[field]):
         if not view.audited[i] or not isinstance(text, str):
             continue
         words = content_words(text)
@@ -85,4 +97,4 @@ def _object_support(view: VideoView) -> Signal:
         vals[i] = 1.0 - len(missing) / len(words)
         expl[i] = ("every content word is found elsewhere in the video" if not missing
                    else f"named nowhere else in the video: {', '.join(missing[:6])}")
-    return Signal("evidence.object_support", vals, expl)
+    return Signal(name, vals, expl)
