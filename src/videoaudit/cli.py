@@ -222,7 +222,7 @@ def run(workspace: Path = WS,
         try:
             reports = ws.run(redo=redo, **lens_options)
         except (ValueError, KeyError) as exc:
-            console.print(f"[red]error[/red] {exc}", markup=True, highlight=False)
+            console.print(f"error: {exc}", style="red", markup=False, highlight=False)
             raise typer.Exit(1)
     for name, r in reports.items():
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
