@@ -99,6 +99,8 @@ def test_cli_visual_opt_reaches_backend_and_is_recorded(sample_media, tmp_path):
     assert ws.status()["lens_backends"]["visual"] == {"backend": "appearance",
                                                       "options": {"max_frames": 4, "fps": 2}}
     assert ws.embeddings("visual").num_rows == 3
+    st = runner.invoke(app, ["status", "-w", str(ws_dir)])
+    assert "lens backends: visual appearance(fps=2, max_frames=4)" in st.output
     from videoaudit.models import get
 
     assert get("visual", "appearance", max_frames=4, fps=2).max_frames == 4  # the instance the stage used

@@ -294,6 +294,12 @@ def status(workspace: Path = WS):
     console.print(s)
     if st["errors"]:
         console.print("errors recorded: " + ", ".join(f"{k}: {v}" for k, v in st["errors"].items()))
+    if st.get("lens_backends"):
+        from .lenses.backends import LensBackend
+
+        console.print("lens backends: " + ", ".join(f"{lens} {LensBackend(r['backend'], r.get('options') or {})}"
+                                                    for lens, r in sorted(st["lens_backends"].items())),
+                      markup=False, highlight=False)
     if st.get("cascade"):
         from .opinions.cascade import describe_savings
 
