@@ -175,24 +175,31 @@ class Workspace:
     def run(self, stages: Sequence[str] | None = None, redo: bool = False, visual: str | None = "appearance",
             grounding: str | None = "motion", transcript: str | None = "minilm", map_method: str = "umap",
             second_opinion: str | None = None, budget: float = 0.25, grounding_opinion: str | None = None,
-            video_ids: Sequence[str] | None = None, **cascade_options) -> dict[str, StageReport]:
+            video_ids: Sequence[str] | None = None, visual_options: dict | None = None,
+            grounding_options: dict | None = None, grounding_opinion_options: dict | None = None,
+            **cascade_options) -> dict[str, StageReport]:
         """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
 
         Lenses (docs/lenses.md): ``visual`` / ``grounding`` / ``transcript`` are registry names,
         ``None`` or ``"none"`` turns a lens off; ``map_method`` is umap | pca | tsne.
+        ``visual_options`` / ``grounding_options`` are the pixel lens backends' keyword options
+        (``{"model": "/models/Qwen3-VL-Embedding-2B"}``); they are recorded, and other
+        identifying options replace the lens's vectors (lenses/backends.py).
 
         With ``second_opinion`` it runs the cascade (:meth:`cascade`, docs/opinions.md): the
         second opinion on the least-confident ``budget`` share, ``grounding_opinion`` (an
-        opinion backend such as ``people`` or ``molmo2``) where they disagree. The cheap
+        opinion backend such as ``people`` or ``molmo2``, options ``grounding_opinion_options``;
+        ``grounding_options`` are the grounding LENS's) where they disagree. The cheap
         pass's stage reports are returned and the cascade's summary is ``self.last_cascade``.
 
         ``video_ids`` restricts the run to some videos (the FiftyOne plugin's "current view").
         """
         if second_opinion is not None:
             lens_options = {"stages": stages, "visual": visual, "grounding": grounding, "transcript": transcript,
-                            "map_method": map_method}
+                            "map_method": map_method, "visual_options": visual_options,
+                            "grounding_options": grounding_options}
             return self.cascade(second_opinion, budget, grounding_opinion, redo=redo, run_options=lens_options,
-                                **cascade_options)["reports"]["cheap"]
+                                grounding_options=grounding_opinion_options, **cascade_options)["reports"]["cheap"]
         from .confidence import Calibration, FusionConfig
         from .lenses.stages import pixels_stage, sync_backends, transcript_stage
         from .stages import confidence_stage, signals_stage
@@ -210,9 +217,20 @@ class Workspace:
             wanted_ids = set(ids)
             media_ids = [v for v in with_media.column("video_id").to_pylist() if v in wanted_ids]
             if media_ids:
-                chosen = {k: v for k, v in (("visual", visual), ("grounding", grounding)) if v not in off}
+                from .lenses.backends import LensBackend
+
+                chosen = {k: LensBackend(v, o or {}) for k, v, o in (("visual", visual, visual_options),
+                                                                     ("grounding", grounding, grounding_options))
+                          if v not in off}
+                for lens, spec in chosen.items():  # bad names / options fail here, before a table is dropped
+                    try:
+                        spec.build(lens)  # cheap: learned backends load their weights on first use
+                    except (KeyError, TypeError, ValueError) as exc:
+                        raise ValueError(f"{lens} lens backend {spec}: {exc}") from exc
                 sync_backends(self.store, "pixels", chosen)
-                stage = pixels_stage(visual=chosen.get("visual"), grounding=chosen.get("grounding"))
+                stage = pixels_stage(visual=visual if "visual" in chosen else None,
+                                     grounding=grounding if "grounding" in chosen else None,
+                                     visual_options=visual_options, grounding_options=grounding_options)
                 label = "pixels (probe, thumbnails" + "".join(f", {k}" for k in chosen) + ")"
                 with progress_bar(self.progress, label, len(media_ids)) as adv:
                     reports["pixels"] = self.engine.run(stage, media_ids, adv, redo=redo)
@@ -327,6 +345,11 @@ class Workspace:
         c = load(self.path)
         if c:
             st["cascade"] = {k: v for k, v in c.items() if k != "selected"}
+        from .lenses.backends import read_records
+
+        lens_backends = read_records(self.path)
+        if lens_backends:
+            st["lens_backends"] = lens_backends  # which backend + options made each lens's vectors
         return st
 
     # -- out ------------------------------------------------------------------------

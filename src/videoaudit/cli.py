@@ -184,7 +184,15 @@ def run(workspace: Path = WS,
                                                      help="Cascade: opinion backend for the least-confident videos."),
         budget: float = typer.Option(0.25, help="Cascade: share of videos the second opinion may see."),
         second_opt: Optional[list[str]] = typer.Option(None, "--second-opt", help=OPT_HELP),
-        grounding_opt: Optional[list[str]] = typer.Option(None, "--grounding-opt", help=OPT_HELP),
+        grounding_opt: Optional[list[str]] = typer.Option(None, "--grounding-opt", help="Cascade: option of the "
+                                                          "grounding OPINION backend, KEY=VALUE (repeatable)."),
+        visual_opt: Optional[list[str]] = typer.Option(None, "--visual-opt", help="Visual lens backend option "
+                                                       "KEY=VALUE (repeatable), e.g. model=/models/Qwen3-VL-"
+                                                       "Embedding-2B or device=cuda. Recorded; another model "
+                                                       "replaces the lens's vectors."),
+        grounding_lens_opt: Optional[list[str]] = typer.Option(None, "--grounding-lens-opt",
+                                                               help="Grounding lens backend option KEY=VALUE "
+                                                                    "(repeatable), e.g. model=allenai/Molmo2-8B."),
         second_source: Optional[str] = typer.Option(None, help="Source name for the second opinion's rows."),
         query: str = typer.Option("the person performing the main action", help="What grounding points at.")):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
@@ -193,7 +201,8 @@ def run(workspace: Path = WS,
     grounding_lens, grounding_opinion = _split_grounding(grounding, cascade=bool(second_opinion))
     ws = _ws(workspace, text_model=text_model)
     lens_options = {"visual": visual, "grounding": grounding_lens, "transcript": transcript,
-                    "map_method": map_method}
+                    "map_method": map_method, "visual_options": _options(visual_opt),
+                    "grounding_options": _options(grounding_lens_opt)}
     if second_opinion:
         from .opinions.cascade import describe_savings
 
@@ -210,7 +219,11 @@ def run(workspace: Path = WS,
         console.print(f"cascade: {describe_savings(c)}")
         console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(c["verdicts"].items())))
     else:
-        reports = ws.run(redo=redo, **lens_options)
+        try:
+            reports = ws.run(redo=redo, **lens_options)
+        except (ValueError, KeyError) as exc:
+            console.print(f"error: {exc}", style="red", markup=False, highlight=False)
+            raise typer.Exit(1)
     for name, r in reports.items():
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
         for vid, err in list(r.failed.items())[:10]:
@@ -281,6 +294,12 @@ def status(workspace: Path = WS):
     console.print(s)
     if st["errors"]:
         console.print("errors recorded: " + ", ".join(f"{k}: {v}" for k, v in st["errors"].items()))
+    if st.get("lens_backends"):
+        from .lenses.backends import LensBackend
+
+        console.print("lens backends: " + ", ".join(f"{lens} {LensBackend(r['backend'], r.get('options') or {})}"
+                                                    for lens, r in sorted(st["lens_backends"].items())),
+                      markup=False, highlight=False)
     if st.get("cascade"):
         from .opinions.cascade import describe_savings
 

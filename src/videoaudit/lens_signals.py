@@ -275,15 +275,16 @@ def _visual_text(segs: list[dict], keys: list[tuple], index: LensIndex, space):
     return vt, vtc, vt_expl, vtc_expl
 
 
-def shared_space_of(backend: str, lens: str = "visual"):
-    """The registered backend if it has a text side (SharedSpace), else None (no match signal)."""
+def shared_space_of(backend: str, lens: str = "visual", options: dict | None = None):
+    """The registered backend (built with its recorded ``options``, lenses/backends.py) if it
+    has a text side (SharedSpace), else None (no match signal)."""
     from .models import get
     from .models.pixels import SharedSpace
 
     if not backend:
         return None
     try:
-        obj = get(lens, backend)
+        obj = get(lens, backend, **(options or {}))
     except KeyError:
         return None
     return obj if isinstance(obj, SharedSpace) and callable(getattr(obj, "embed_texts", None)) else None
@@ -318,5 +319,9 @@ def run_lens_signals(ws, lens: str = "visual", redo: bool = False, k: int = DEFA
     from .models import get
 
     index.embed(get("text", ws.text_model))
-    return ws.engine.run(lens_signals_stage(index, shared_space_of(index.backend, lens)), ids, on_progress,
+    from .lenses.backends import recorded
+
+    spec = recorded(store.root, lens, index.backend)
+    options = spec.options if spec is not None else {}
+    return ws.engine.run(lens_signals_stage(index, shared_space_of(index.backend, lens, options)), ids, on_progress,
                          redo=redo)

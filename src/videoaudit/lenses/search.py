@@ -32,19 +32,31 @@ def lens_backend(store, lens: str) -> str:
     return t.column("backend")[0].as_py()
 
 
-def text_encoder(lens: str, backend: str):
-    """``f(texts) -> (n, d)`` embedding texts into ``lens``'s space, or LensError if it has none."""
+def text_encoder(lens: str, backend: str, options: dict | None = None):
+    """``f(texts) -> (n, d)`` embedding texts into ``lens``'s space, or LensError if it has none.
+
+    ``options``: the backend's recorded options (lenses/backends.py), so that a model loaded
+    from a local directory or another checkpoint embeds the text into the same space."""
     from ..models import get
 
+    options = dict(options or {})
     if lens == "transcript":
-        return get("text", backend).embed
-    model = get(lens, backend)
+        return get("text", backend, **options).embed
+    model = get(lens, backend, **options)
     fn = getattr(model, "embed_texts", None)
     if fn is None:
         raise LensError(f"lens {lens!r} (backend {backend!r}) is not a shared text-video space: it cannot embed "
                         f"a text query; search it with --like VIDEO_ID, or use a backend with a text side "
                         f"(e.g. qwen3-vl-embedding) or the transcript lens")
     return fn
+
+
+def stored_encoder(store, lens: str):
+    """The text encoder of the backend (name + recorded options) that wrote ``lens``'s vectors."""
+    from .backends import recorded
+
+    spec = recorded(store.root, lens, lens_backend(store, lens))
+    return text_encoder(lens, spec.name, spec.options)
 
 
 def video_vector(store, lens: str, video_id: str) -> np.ndarray:
@@ -67,9 +79,9 @@ def search(store, lens: str, query: str | None = None, like: str | None = None, 
         raise LensError("give exactly one of a text query or like=VIDEO_ID")
     if k < 1:
         raise LensError("k must be >= 1")
-    backend = lens_backend(store, lens)
+    lens_backend(store, lens)  # a clear error when the lens has no vectors
     if query is not None:
-        vec = np.asarray(text_encoder(lens, backend)([query]), np.float32)[0]
+        vec = np.asarray(stored_encoder(store, lens)([query]), np.float32)[0]
     else:
         vec = video_vector(store, lens, like)
     where = "segment_id IS NOT NULL" if segments else "segment_id IS NULL"
@@ -112,8 +124,7 @@ def zero_shot(store, lens: str, classes: Sequence[str], template: str = "a video
         raise LensError("zero-shot needs at least 2 classes")
     if "{}" not in template:
         raise LensError(f"template {template!r} has no '{{}}' for the class name")
-    backend = lens_backend(store, lens)
-    enc = text_encoder(lens, backend)
+    enc = stored_encoder(store, lens)
     ids, _, x, _ = load_vectors(store, lens)
     prompts = [template.replace("{}", c.replace("_", " ")) for c in classes]
     p = zero_shot_probs(x, np.asarray(enc(prompts), np.float32), temperature)

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from ..engine import Batch, Stage
 from ..schema import MEDIA, THUMBNAILS, embeddings_schema, embeddings_table
+from .backends import sync_backends  # noqa: F401  (re-exported: the stages' backend bookkeeping)
 
 THUMBNAILS_PER_VIDEO = 8
 PIXEL_LENSES = ("visual", "grounding")
@@ -95,21 +96,26 @@ def _annotated(batch: Batch) -> dict[str, list[tuple[str, float, float]]]:
 
 def pixels_stage(visual: str | None = "appearance", grounding: str | None = "motion",
                  thumbnails: int = THUMBNAILS_PER_VIDEO, width: int = 160, sampler=None,
-                 segments: bool = True) -> Stage:
+                 segments: bool = True, visual_options: dict | None = None,
+                 grounding_options: dict | None = None) -> Stage:
     """Probe, thumbnails and every selected pixel lens of each video from ONE decode.
 
     ``visual`` / ``grounding``: registry names (``models.registry``), ``None`` or ``"none"``
-    to skip that lens. ``sampler``: a FrameSampler to use (tests count its decodes).
+    to skip that lens; ``visual_options`` / ``grounding_options``: keyword options of that
+    backend (e.g. ``{"model": "/models/Qwen3-VL-Embedding-2B"}``, lenses/backends.py).
+    ``sampler``: a FrameSampler to use (tests count its decodes).
     """
     from ..media import FrameRequest, FrameSampler, probe, thumbnail_jpeg
-    from ..models import get
+    from .backends import LensBackend
 
     sampler = sampler if sampler is not None else FrameSampler()
-    chosen = {lens: name for lens, name in (("visual", visual), ("grounding", grounding))
-              if name and name != "none"}
+    specs = {lens: LensBackend(name, opts or {}) for lens, name, opts in
+             (("visual", visual, visual_options), ("grounding", grounding, grounding_options))
+             if name and name != "none"}
+    chosen = {lens: spec.name for lens, spec in specs.items()}  # the backend column: the registry name
 
     def run(batch: Batch) -> dict[str, pa.Table]:
-        embedders = {lens: get(lens, name) for lens, name in chosen.items()}  # built once per process
+        embedders = {lens: spec.build(lens) for lens, spec in specs.items()}  # built once per process
         annotated = _annotated(batch) if segments else {}
         media_rows, thumb_rows = [], []
         lens_rows: dict[str, list[dict]] = {lens: [] for lens in embedders}
@@ -181,29 +187,3 @@ def transcript_stage(model: str = "minilm", max_words: int | None = None) -> Sta
         return {embeddings_table("transcript"): pa.Table.from_pylist(rows, schema=embeddings_schema(embedder.dim))}
 
     return Stage("transcript", run, writes=(embeddings_table("transcript"),), reads=("videos", "segments"))
-
-
-def sync_backends(store, stage: str, chosen: dict[str, str]) -> list[str]:
-    """Make the ledger of ``stage`` honest about which backend each of its lenses used.
-
-    A lens table written by another backend is dropped (a re-run with another backend
-    replaces the lens) and a lens whose table is missing while the stage has finished
-    videos (the lens was off then) makes the stage redo every video. Returns the lenses
-    that forced a redo.
-    """
-    from ..schema import embeddings_table
-
-    redo = []
-    finished = store.finished(stage)
-    for lens, backend in chosen.items():
-        name = embeddings_table(lens)
-        if store.count(name):
-            t = store.read(name, columns=["backend"])
-            if set(t.column("backend").to_pylist()) != {backend}:
-                store.drop(name)
-                redo.append(lens)
-        elif finished:
-            redo.append(lens)
-    if redo and finished:
-        store.forget([stage])
-    return redo

@@ -30,6 +30,12 @@ def get(role: str, name: str, **kwargs) -> Any:
     """The backend ``name`` for ``role``, built once per process and per settings."""
     _load_builtin()
     key = (role, name, tuple(sorted(kwargs.items())))
+    try:
+        hash(key)
+    except TypeError:  # list / dict option values (e.g. from the CLI's K=JSON options)
+        import json
+
+        key = (role, name, json.dumps(kwargs, sort_keys=True, default=repr))
     if key not in _INSTANCES:
         factory = _FACTORIES.get((role, name))
         if factory is None:
