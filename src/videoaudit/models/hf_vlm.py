@@ -85,6 +85,15 @@ def choose_dtype(dtype: str | None, device: str):
     return out
 
 
+def check_sampling(backend: str, fps: float | None, max_frames: int | None) -> tuple[float | None, int | None]:
+    """Validate user-given frame sampling (None = the checkpoint's own setting)."""
+    if fps is not None and fps <= 0:
+        raise ValueError(f"{backend}: fps must be > 0, got {fps}")
+    if max_frames is not None and max_frames < 1:
+        raise ValueError(f"{backend}: max_frames must be >= 1, got {max_frames}")
+    return fps, max_frames
+
+
 def safe_name(model_id: str) -> str:
     """``"Qwen/Qwen3-VL-Embedding-2B"`` -> ``"qwen3-vl-embedding-2b"`` (last path part, lower, [a-z0-9-])."""
     base = os.path.basename(os.path.normpath(str(model_id))) or str(model_id)
@@ -298,6 +307,11 @@ class VLMRunner:
             self._model = load_model(self.auto_class, self.model_id, self.revision, dev, choose_dtype(self.dtype, dev))
             self.device = dev
         return self._model
+
+    def hidden_size(self) -> int:
+        """Width of the language model's hidden states (the pooled vector's dimension)."""
+        cfg = self.config
+        return int(getattr(cfg, "text_config", cfg).hidden_size)
 
     def describe_model(self) -> dict:
         """JSON-able identity of the loaded checkpoint, for ``settings``."""

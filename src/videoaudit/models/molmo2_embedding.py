@@ -58,8 +58,7 @@ class Molmo2Embedder:
 
     @property
     def dim(self) -> int:
-        cfg = self.runner.config
-        return int(getattr(cfg, "text_config", cfg).hidden_size)
+        return self.runner.hidden_size()
 
     @property
     def fps(self) -> float:

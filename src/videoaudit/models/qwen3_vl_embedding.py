@@ -67,8 +67,7 @@ class Qwen3VLEmbedder:
     # -- identity -------------------------------------------------------------------------------
     @property
     def dim(self) -> int:
-        cfg = self.runner.config
-        return int(getattr(cfg, "text_config", cfg).hidden_size)
+        return self.runner.hidden_size()
 
     @property
     def factor(self) -> int:

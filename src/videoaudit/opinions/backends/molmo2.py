@@ -25,7 +25,7 @@ random-weight Molmo2 built from a config: its text is garbage, so they check the
 
 from __future__ import annotations
 
-from ...models.hf_vlm import resize_video, video_metadata
+from ...models.hf_vlm import check_sampling, resize_video, video_metadata
 from ...models.registry import register
 from .vlm import VLMOpinionBackend
 
@@ -39,11 +39,7 @@ class Molmo2Backend(VLMOpinionBackend):
     def __init__(self, model: str = "allenai/Molmo2-8B", *, fps: float | None = None, max_frames: int | None = None,
                  **kwargs):
         super().__init__(model, **kwargs)
-        if fps is not None and fps <= 0:
-            raise ValueError(f"molmo2: fps must be > 0, got {fps}")
-        if max_frames is not None and max_frames < 1:
-            raise ValueError(f"molmo2: max_frames must be >= 1, got {max_frames}")
-        self._fps, self._max_frames = fps, max_frames
+        self._fps, self._max_frames = check_sampling("molmo2", fps, max_frames)
 
     def video_settings(self) -> dict:
         vp = self.runner.processor.video_processor

@@ -28,7 +28,7 @@ Qwen3-VL built from a config: the text is garbage, the plumbing is real.
 
 from __future__ import annotations
 
-from ...models.hf_vlm import qwen3_vl_processor_size, resize_video, video_metadata
+from ...models.hf_vlm import check_sampling, qwen3_vl_processor_size, resize_video, video_metadata
 from ...models.registry import register
 from .vlm import VLMOpinionBackend
 
@@ -43,11 +43,7 @@ class Qwen3VLBackend(VLMOpinionBackend):
                  max_frames: int | None = None, min_pixels: int | None = None, total_pixels: int | None = None,
                  **kwargs):
         super().__init__(model, **kwargs)
-        if fps is not None and fps <= 0:
-            raise ValueError(f"qwen3-vl: fps must be > 0, got {fps}")
-        if max_frames is not None and max_frames < 1:
-            raise ValueError(f"qwen3-vl: max_frames must be >= 1, got {max_frames}")
-        self._fps, self._max_frames = fps, max_frames
+        self._fps, self._max_frames = check_sampling("qwen3-vl", fps, max_frames)
         self._min_pixels, self._total_pixels = min_pixels, total_pixels
 
     def video_settings(self) -> dict:
