@@ -58,9 +58,6 @@ class Workspace:
     """An audit workspace: a LanceDB directory with every table of the audit."""
 
     def __init__(self, path: str | Path, text_model: str = "minilm", batch_size: int = 32, progress: bool = False):
-        from .engine import limit_malloc_arenas
-
-        limit_malloc_arenas()  # before the store starts LanceDB's threads: a long run's memory stays flat
         self.path = Path(path)
         self.store = Store(self.path)
         self.text_model = text_model

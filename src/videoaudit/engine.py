@@ -59,28 +59,6 @@ class StageReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def limit_malloc_arenas(arenas: int = 2) -> bool:
-    """Cap glibc's malloc arenas (as ``MALLOC_ARENA_MAX`` would) for a long run.
-
-    Why: LanceDB's and Arrow's worker threads each get their own arena, and memory freed
-    in one is not reused by another, so a run's resident memory creeps up with the number
-    of batches even though nothing is kept (measured: benchmarks/throughput.py). Two
-    arenas is what glibc's own tuning guide suggests for many-threaded servers. A no-op
-    off glibc; only arenas created after the call are affected.
-    """
-    import ctypes
-    import ctypes.util
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(-8, int(arenas)))  # M_ARENA_MAX
-    except (OSError, AttributeError):
-        return False
-
-
 class LocalEngine:
     """One process, batch after batch; the reference engine every other one must match."""
 
