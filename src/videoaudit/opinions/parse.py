@@ -297,6 +297,16 @@ _WRAPPER_KEYS = ("events", "segments")
 _RANGE_RE = re.compile(r"\s*(.+?)\s*(?:--|-|–|—|\bto\b)\s*(.+?)\s*", re.IGNORECASE)
 
 
+def reply_json(text: Any) -> Any | ParseFailure:
+    """The JSON value in a model reply (see :func:`extract_json`), or a ParseFailure saying why not."""
+    if not isinstance(text, str):
+        return ParseFailure(repr(text), f"expected text, got {type(text).__name__}")
+    try:
+        return extract_json(text)
+    except ValueError as exc:
+        return ParseFailure(text, str(exc))
+
+
 class _ItemError(ValueError):
     pass
 
@@ -395,12 +405,9 @@ def parse_events(text: str, duration: float | None) -> list[Event] | ParseFailur
         ):
             raise ValueError(f"duration {duration!r}: expected None or a finite number >= 0")
         duration = float(duration)
-    if not isinstance(text, str):
-        return ParseFailure(repr(text), f"expected text, got {type(text).__name__}")
-    try:
-        data = extract_json(text)
-    except ValueError as exc:
-        return ParseFailure(text, str(exc))
+    data = reply_json(text)
+    if isinstance(data, ParseFailure):
+        return data
     items = _event_items(data)
     if items is None:  # pragma: no cover - extract_json only returns lists and dicts
         return ParseFailure(text, "JSON is neither a list nor an object")

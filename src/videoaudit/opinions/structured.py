@@ -10,21 +10,20 @@ dict with empty fields that would "agree" with anything.
 
 from __future__ import annotations
 
-from .parse import ParseFailure, extract_json
+from ..schema import GPT_FIELDS
+from .parse import ParseFailure, reply_json
 
 __all__ = ["STRUCTURED_FIELDS", "parse_structured"]
 
-STRUCTURED_FIELDS = ("summary_brief", "summary_detailed", "action_brief", "action_detailed", "actor")
+#: the keys the structured prompt asks for: exactly the annotation's GPT fields
+STRUCTURED_FIELDS = GPT_FIELDS
 
 
 def parse_structured(text: str) -> dict[str, str] | ParseFailure:
     """``{field: text}`` for the five fields (extra keys dropped), or a ParseFailure."""
-    if not isinstance(text, str):
-        return ParseFailure(repr(text), f"expected text, got {type(text).__name__}")
-    try:
-        data = extract_json(text)
-    except ValueError as exc:
-        return ParseFailure(text, str(exc))
+    data = reply_json(text)
+    if isinstance(data, ParseFailure):
+        return data
     if isinstance(data, list):
         objs = [d for d in data if isinstance(d, dict)]
         if len(objs) != 1:

@@ -66,9 +66,6 @@ class Qwen3VLBackend(VLMOpinionBackend):
 
     def prepare_video(self, video, times):
         s = self.video_settings()
-        if len(video) > s["max_frames"]:
-            raise ValueError(f"{len(video)} frames given, more than max_frames={s['max_frames']} "
-                             "(ask the sampler with frame_request)")
         n, h, w = video.shape[:3]
         vp = self.runner.processor.video_processor
         rh, rw = qwen3_vl_processor_size(vp, n, h, w, s["min_pixels"], s["total_pixels"])

@@ -57,7 +57,8 @@ class VLMOpinionBackend:
         raise NotImplementedError
 
     def prepare_video(self, video, times: list[float]) -> tuple[Any, Any, dict]:
-        """(video for the processor, VideoMetadata, per-video facts to record) for one video."""
+        """(video for the processor, VideoMetadata, per-video facts to record) for one video
+        (the caller has already checked ``max_frames``)."""
         raise NotImplementedError
 
     def processor_kwargs(self) -> dict:
@@ -110,6 +111,9 @@ class VLMOpinionBackend:
         for i, (fr, dur) in enumerate(zip(frames, durations)):
             try:
                 video, times = frames_to_video(fr, f"{self.name} ({self.model_id}): video {i}")
+                if len(video) > base["max_frames"]:
+                    raise ValueError(f"{len(video)} frames given, more than max_frames={base['max_frames']} "
+                                     "(ask the sampler with frame_request)")
                 p, text = self.prompt(task, dur, query)
                 vid, meta, facts = self.prepare_video(video, times)
             except ValueError as exc:
