@@ -77,19 +77,6 @@ class _Timing:
         return seconds_to_frames(times, "action100m", fps=t["fps"] or NOMINAL_FPS)
 
 
-def _read(ws, name: str) -> pa.Table:
-    """A workspace table, or an empty one when this workspace has none (other stages fill them)."""
-    from ..schema import TABLES
-
-    if name in TABLES:
-        return ws.store.read(name)
-    db = ws.store.db
-    res = db.list_tables()
-    if name not in set(getattr(res, "tables", res)):
-        return pa.table({})
-    return db.open_table(name).to_arrow()
-
-
 def _group(table: pa.Table, key: str = "video_id") -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     if table.num_rows:
@@ -101,9 +88,8 @@ def _group(table: pa.Table, key: str = "video_id") -> dict[str, list[dict]]:
 def workspace_fingerprint(ws) -> str:
     """Changes whenever a table the export reads changes (LanceDB table versions)."""
     db = ws.store.db
-    res = db.list_tables()
     parts = []
-    for name in sorted(set(getattr(res, "tables", res))):
+    for name in sorted(ws.store._names()):
         if name in ("progress", "errors", "thumbnails"):
             continue
         try:
@@ -193,7 +179,7 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
     # -- annotations with their audit attributes ----------------------------------------
     segs = _group(ws.store.read("segments"))
     conf = {(r["video_id"], r["segment_id"]): r for r in ws.store.read("confidence").to_pylist()}
-    verdicts_all = _read(ws, "verdicts")
+    verdicts_all = ws.store.read("verdicts")
     seg_verdict = {(r["video_id"], r["segment_id"]): r for r in verdicts_all.to_pylist() if r["segment_id"]}
     vid_verdict = {r["video_id"]: r for r in verdicts_all.to_pylist() if not r["segment_id"]}
     schema = ds.get_field_schema()
@@ -260,7 +246,7 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
     if vid_verdict or "va_verdict" in owned:
         put("va_verdict", [(vid_verdict.get(v) or {}).get("verdict") for v in vids])
         put("va_verdict_reason", [(vid_verdict.get(v) or {}).get("reason") for v in vids])
-    lens_rows = _read(ws, "lens_videos")
+    lens_rows = ws.store.read("lens_videos")
     lens_by = {}
     for r in lens_rows.to_pylist():
         lens_by.setdefault(r["lens"], {})[r["video_id"]] = r
@@ -274,7 +260,7 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
             put(f"{p}_zero_shot", [fo.Classification(label=r["zero_shot_label"], confidence=_f(r["zero_shot_prob"]))
                                    if r and r.get("zero_shot_label") else None
                                    for r in (rows.get(v) for v in vids)])
-    cross = _read(ws, "cross_lens")
+    cross = ws.store.read("cross_lens")
     if cross.num_rows:
         pairs: dict[tuple, dict[str, float]] = {}
         for r in cross.to_pylist():
@@ -291,7 +277,7 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
         from .brain import export_lens
 
         for lens in LENSES:
-            emb = _read(ws, f"embeddings_{lens}")
+            emb = ws.store.read(f"embeddings_{lens}")
             if emb.num_rows == 0:
                 continue
             brain_keys += export_lens(ds, view, vids, lens, emb, lens_by.get(lens, {}), put)
