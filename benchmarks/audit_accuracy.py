@@ -34,7 +34,6 @@ import pyarrow as pa  # noqa: E402
 
 from videoaudit import Workspace  # noqa: E402
 from videoaudit.confidence import Calibration, FusionConfig, fuse  # noqa: E402
-from videoaudit.confidence.tiers import tier  # noqa: E402
 from videoaudit.evaluate import detection, read_truth  # noqa: E402
 from videoaudit.formats.action100m import iter_release, write_release  # noqa: E402
 
@@ -42,7 +41,7 @@ REAL = Path(os.environ.get("VIDEOAUDIT_REAL_PARQUET") or
             Path(__file__).resolve().parents[1].parent / "shared" / "data" / "action100m" / "examples-public.parquet")
 SYNTHETIC_SEED = 7
 REAL_FAULT_SEED = 11
-FAMILIES = ("lexical", "semantic", "temporal", "evidence", "consistency", "neighbours")
+from videoaudit.signals.base import FAMILIES  # noqa: E402
 
 
 def refuse(ws: Workspace, config: FusionConfig):

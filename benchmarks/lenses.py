@@ -61,7 +61,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from videoaudit.api import Workspace  # noqa: E402
 from videoaudit.lenses.backends import LensBackend, sync_backends  # noqa: E402
-from videoaudit.lenses.search import load_vectors, zero_shot  # noqa: E402
+from videoaudit.lenses.search import zero_shot  # noqa: E402
+from videoaudit.lenses.vectors import load_vectors  # noqa: E402
 from videoaudit.lenses.stages import pixels_stage, transcript_stage  # noqa: E402
 from videoaudit.lenses.transcript import embed_transcripts  # noqa: E402
 from videoaudit.lenses.analysis import zero_shot_probs  # noqa: E402

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
+from videoaudit.confidence import signal_values
 from videoaudit.fiftyone.support import CONVENTIONS
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -205,7 +206,7 @@ def test_export_then_reexport_in_place(rich_ws):
                 seen += 1
                 assert d["va_confidence"] == pytest.approx(c["confidence"]) and d["va_tier"] == c["tier"]
                 assert list(d["va_reasons"]) == list(c["reasons"])
-                for sig, val in json.loads(c["signals"]).items():
+                for sig, val in signal_values(c["signals"]).items():
                     got = d["va_" + sig.replace(".", "_")]
                     assert (got is None and val is None) or got == pytest.approx(val)
         with_text = {(r["video_id"], r["segment_id"]) for r in ws.table("segments").to_pylist()

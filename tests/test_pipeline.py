@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections import Counter
 
@@ -11,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import read_jsonl
+from videoaudit.confidence import signal_values
 from videoaudit.confidence import tiers
 from videoaudit.export.records import RECORD_FIELDS
 from videoaudit.ingest import IngestedVideo, iter_source
@@ -106,7 +106,7 @@ def test_signals_values_in_range_and_match_the_map(audited6):
     # the map's signals JSON carries the same values (rounded to 4 decimals)
     table = {k: v for k, v in zip(keys, sig.column("value").to_pylist())}
     for r in ws.confidence_map().to_pylist():
-        sigs = json.loads(r["signals"])
+        sigs = signal_values(r["signals"])
         assert sigs
         for name, val in sigs.items():
             ref = table[(r["video_id"], r["segment_id"], name)]
@@ -124,7 +124,7 @@ def test_segment_without_opinion_has_null_semantic_signal(audited6):
     # ... and the map says null too, never 1.0
     for r in ws.confidence_map().to_pylist():
         if r["video_id"] == gone:
-            assert json.loads(r["signals"])["semantic.opinion"] is None
+            assert signal_values(r["signals"])["semantic.opinion"] is None
     # the other videos do get compared with their opinions
     assert any(r["value"] is not None for r in sem if r["video_id"] != gone)
     # an opinion-less segment is not trusted merely because nobody disagreed: the value is absent, not 1.0
@@ -158,7 +158,7 @@ def test_export_jsonl(audited6, tmp_path):
         assert all(v is None or 0.0 <= v <= 1.0 for v in rec["signals"].values())
         ref = cmap[(rec["video_id"], rec["segment_id"])]
         assert rec["confidence"] == ref["confidence"] and rec["tier"] == ref["tier"]
-        assert rec["reasons"] == ref["reasons"] and rec["signals"] == json.loads(ref["signals"])
+        assert rec["reasons"] == ref["reasons"] and rec["signals"] == signal_values(ref["signals"])
     confs = [r["confidence"] for r in recs]
     assert confs == sorted(confs)
 
@@ -176,7 +176,7 @@ def test_export_parquet(audited6, tmp_path):
     first = t.slice(0, 1).to_pylist()[0]
     ref = ws.review_queue(limit=1).to_pylist()[0]
     assert first["segment_id"] == ref["segment_id"]
-    assert {k: v for k, v in first["signals"].items()} == json.loads(ref["signals"])
+    assert {k: v for k, v in first["signals"].items()} == signal_values(ref["signals"])
 
 
 def test_export_action100m_reingests_with_trusted_gpt_only(audited6, tmp_path):

@@ -9,14 +9,15 @@ text side is rebuilt from the recorded options, the signals are computed - never
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from videoaudit.lenses.backends import RECORD_FILE, LensBackend, read_records, recorded, sync_backends
+from videoaudit.confidence import signal_values
+from videoaudit.lenses.backends import LensBackend, read_records, recorded, sync_backends
+from videoaudit.manifest import FILE as MANIFEST, ManifestError
 from videoaudit.schema import embeddings_schema, embeddings_table
 from videoaudit.workspace import Store
 
@@ -64,8 +65,8 @@ def test_sync_backends_compares_options_and_records_them(tmp_path):
     assert store.count(name) == 2 and store.finished("pixels") == {"a", "b"}
     # a record naming another backend than the table is ignored (the table's name wins, no options)
     assert recorded(store.root, "visual", "appearance") == LensBackend("appearance")
-    (store.root / RECORD_FILE).write_text("{not json")
-    with pytest.raises(ValueError, match="unreadable lens backend record"):
+    (store.root / MANIFEST).write_text("{not json")
+    with pytest.raises(ManifestError, match="unreadable workspace manifest"):
         read_records(store.root)
 
 
@@ -168,7 +169,7 @@ def test_qwen3_vl_embedding_end_to_end(sample_media, tiny_qwen, tmp_path):
         assert vals.dropna().between(0, 1).all()
     cmap = ws.confidence_map().to_pylist()
     assert cmap
-    fused = [json.loads(r["signals"]) for r in cmap]
+    fused = [signal_values(r["signals"]) for r in cmap]
     for name in (VISUAL_TEXT, VISUAL_TEXT_CONTRASTIVE):
         assert any(s.get(name) is not None for s in fused), name
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pyarrow as pa
@@ -10,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from videoaudit.confidence import signal_values
 from videoaudit.confidence import Calibration, FusionConfig, fuse, tier
 from videoaudit.evaluate import auroc
 from videoaudit.schema import SEGMENTS, SIGNALS
@@ -106,7 +106,7 @@ def test_fusion_flags_the_outlier_and_names_the_reason():
     clean = [conf[s]["confidence"] for s in ids if s not in ("s3", "s7")]
     assert min(clean) >= 0.7
     # a missing opinion stays null in the exported signals, never 1.0
-    assert json.loads(conf["s0"]["signals"])["semantic.opinion"] is None
+    assert signal_values(conf["s0"]["signals"])["semantic.opinion"] is None
     assert out["video_confidence"].num_rows == 1
 
 

@@ -11,26 +11,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .engine import LocalEngine, StageReport
+from .pipeline import LocalEngine, StageReport
+from .pipeline.graph import invalidate
+from .progress import progress_bar  # noqa: F401  (re-exported: demo, benchmarks)
 from .workspace import Store
-
-#: stages downstream of the data each of them produces (what to redo when it changes)
-DOWNSTREAM = {
-    "ingest": ("pixels", "transcript", "signals", "lens_signals", "confidence"),
-    "opinions": ("signals", "confidence"),
-    "signals": ("confidence",),
-    "lens_signals": ("confidence",),
-}
-
 
 @dataclass
 class IngestSummary:
@@ -39,19 +31,6 @@ class IngestSummary:
     skipped: int = 0
     rejected: list[str] = field(default_factory=list)
     warnings: int = 0
-
-
-@contextlib.contextmanager
-def progress_bar(enabled: bool, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    if not enabled:
-        yield lambda n=1: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=False) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n=1: bar.advance(task, n)
 
 
 class Workspace:
@@ -92,7 +71,7 @@ class Workspace:
             warnings = [(p.video["video_id"], None, w) for p in pending for w in p.warnings]
             store.record_errors("ingest", warnings)
             if not fresh:
-                store.forget(DOWNSTREAM["ingest"], ids)
+                invalidate(store, "ingest", ids)
             store.mark("ingest", ids)
             summary.videos += len(ids)
             summary.segments += len(segs)
@@ -134,7 +113,7 @@ class Workspace:
                 sorted(set(rows.column("source").to_pylist())))))) if existing.num_rows else existing
             rows = pa.concat_tables([keep, rows])
         self.store.replace("opinions", vids, rows)
-        self.store.forget(DOWNSTREAM["opinions"], vids)
+        invalidate(self.store, "opinions", vids)
         return {"imported": rows.num_rows, "videos": len(vids), "errors": len(errors),
                 "error_messages": [e[2] for e in errors[:20]]}
 
@@ -169,107 +148,21 @@ class Workspace:
         return self.store.read("verdicts")
 
     # -- run ------------------------------------------------------------------------
-    def run(self, stages: Sequence[str] | None = None, redo: bool = False, visual: str | None = "appearance",
-            grounding: str | None = "motion", transcript: str | None = "minilm", map_method: str = "umap",
-            second_opinion: str | None = None, budget: float = 0.25, grounding_opinion: str | None = None,
-            video_ids: Sequence[str] | None = None, visual_options: dict | None = None,
-            grounding_options: dict | None = None, grounding_opinion_options: dict | None = None,
-            **cascade_options) -> dict[str, StageReport]:
+    def run(self, stages: Sequence[str] | None = None, redo: bool = False,
+            video_ids: Sequence[str] | None = None, **lens_options) -> dict[str, StageReport]:
         """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
 
-        Lenses (docs/lenses.md): ``visual`` / ``grounding`` / ``transcript`` are registry names,
-        ``None`` or ``"none"`` turns a lens off; ``map_method`` is umap | pca | tsne.
-        ``visual_options`` / ``grounding_options`` are the pixel lens backends' keyword options
-        (``{"model": "/models/Qwen3-VL-Embedding-2B"}``); they are recorded, and other
-        identifying options replace the lens's vectors (lenses/backends.py).
-
-        With ``second_opinion`` it runs the cascade (:meth:`cascade`, docs/opinions.md): the
-        second opinion on the least-confident ``budget`` share, ``grounding_opinion`` (an
-        opinion backend such as ``people`` or ``molmo2``, options ``grounding_opinion_options``;
-        ``grounding_options`` are the grounding LENS's) where they disagree. The cheap
-        pass's stage reports are returned and the cascade's summary is ``self.last_cascade``.
-
+        ``lens_options`` (docs/lenses.md): ``visual`` / ``grounding`` / ``transcript`` are
+        registry names, ``None`` or ``"none"`` turns a lens off; ``map_method`` is umap | pca |
+        tsne; ``visual_options`` / ``grounding_options`` are the pixel lens backends' keyword
+        options (``{"model": "/models/Qwen3-VL-Embedding-2B"}``), recorded in the manifest.
         ``video_ids`` restricts the run to some videos (the FiftyOne plugin's "current view").
+        The cost-aware second opinion is :meth:`cascade`.
         """
-        if second_opinion is not None:
-            lens_options = {"stages": stages, "visual": visual, "grounding": grounding, "transcript": transcript,
-                            "map_method": map_method, "visual_options": visual_options,
-                            "grounding_options": grounding_options}
-            return self.cascade(second_opinion, budget, grounding_opinion, redo=redo, run_options=lens_options,
-                                grounding_options=grounding_opinion_options, **cascade_options)["reports"]["cheap"]
-        from .confidence import Calibration, FusionConfig
-        from .lenses.stages import pixels_stage, sync_backends, transcript_stage
-        from .stages import confidence_stage, signals_stage
+        from .pipeline.run import RunConfig, run_pipeline
 
-        off = (None, "none")
-        wanted = list(stages or ("pixels", "transcript", "signals", "lens_signals", "confidence", "lenses"))
-        wanted = ["pixels" if w == "media" else w for w in wanted]  # the media stage became the pixels stage
-        ids = self.video_ids()
-        if video_ids is not None:
-            keep = set(video_ids)
-            ids = [v for v in ids if v in keep]
-        reports: dict[str, StageReport] = {}
-        if "pixels" in wanted:
-            with_media = self.store.read("videos", where="media_path IS NOT NULL", columns=["video_id"])
-            wanted_ids = set(ids)
-            media_ids = [v for v in with_media.column("video_id").to_pylist() if v in wanted_ids]
-            if media_ids:
-                from .lenses.backends import LensBackend
-
-                chosen = {k: LensBackend(v, o or {}) for k, v, o in (("visual", visual, visual_options),
-                                                                     ("grounding", grounding, grounding_options))
-                          if v not in off}
-                for lens, spec in chosen.items():  # bad names / options fail here, before a table is dropped
-                    try:
-                        spec.build(lens)  # cheap: learned backends load their weights on first use
-                    except (KeyError, TypeError, ValueError) as exc:
-                        raise ValueError(f"{lens} lens backend {spec}: {exc}") from exc
-                sync_backends(self.store, "pixels", chosen)
-                stage = pixels_stage(visual=visual if "visual" in chosen else None,
-                                     grounding=grounding if "grounding" in chosen else None,
-                                     visual_options=visual_options, grounding_options=grounding_options)
-                label = "pixels (probe, thumbnails" + "".join(f", {k}" for k in chosen) + ")"
-                with progress_bar(self.progress, label, len(media_ids)) as adv:
-                    reports["pixels"] = self.engine.run(stage, media_ids, adv, redo=redo)
-        if "transcript" in wanted and transcript not in off:
-            sync_backends(self.store, "transcript", {"transcript": transcript})
-            with progress_bar(self.progress, "transcript lens", len(ids)) as adv:
-                reports["transcript"] = self.engine.run(transcript_stage(transcript), ids, adv, redo=redo)
-        if "signals" in wanted:
-            with progress_bar(self.progress, "signals", len(ids)) as adv:
-                reports["signals"] = self.engine.run(signals_stage(self.text_model), ids, adv, redo=redo)
-            if reports["signals"].done:
-                self.store.forget(DOWNSTREAM["signals"])
-        if "lens_signals" in wanted:  # after the lens tables exist; nothing when no lens ran
-            from .lens_signals import run_lens_signals
-
-            with progress_bar(self.progress, "lens signals", len(ids)) as adv:
-                rep = run_lens_signals(self, redo=redo, on_progress=adv)
-            if rep is not None:
-                reports["lens_signals"] = rep
-                if rep.done:
-                    self.store.forget(DOWNSTREAM["lens_signals"])
-        if "confidence" in wanted:
-            cfg = FusionConfig()
-            calib = Calibration()
-            for name in ("signals", "lens_signals"):
-                for rb in self.store.iter_batches(name, columns=["signal", "value"]):
-                    calib.update(pa.Table.from_batches([rb]))
-            stage = confidence_stage(calib.stats(cfg.min_scale), cfg)
-            with progress_bar(self.progress, "confidence", len(ids)) as adv:
-                reports["confidence"] = self.engine.run(stage, ids, adv, redo=redo)
-        if "lenses" in wanted:
-            from .lenses.analyse import needs_analysis
-
-            changed = any(reports[s].done or reports[s].failed for s in ("pixels", "transcript") if s in reports)
-            rep = StageReport("lenses")
-            if redo or changed or needs_analysis(self.store, map_method):
-                self.lens_summary = self.analyse_lenses(map_method=map_method)
-                rep.done = len(ids)
-            else:
-                rep.skipped = len(ids)
-            reports["lenses"] = rep
-        return reports
+        cfg = RunConfig(stages=stages, redo=redo, video_ids=video_ids, **lens_options)
+        return run_pipeline(self, cfg)
 
     # -- lenses ---------------------------------------------------------------------
     def analyse_lenses(self, map_method: str = "umap", k: int = 10, thresholds: dict | None = None) -> dict:

@@ -102,6 +102,9 @@ VIDEO_SIGNALS = pa.schema(
     ]
 )
 
+#: one signal's value inside a confidence row
+SIGNAL_VALUE = pa.struct([pa.field("signal", pa.string()), pa.field("value", pa.float64())])
+
 CONFIDENCE = pa.schema(
     [
         pa.field("video_id", pa.string(), nullable=False),
@@ -112,7 +115,8 @@ CONFIDENCE = pa.schema(
         pa.field("confidence", pa.float64()),
         pa.field("tier", pa.string()),  # trusted | uncertain | review
         pa.field("reasons", pa.list_(pa.string())),
-        pa.field("signals", pa.string()),  # JSON object {signal: value or null}
+        pa.field("reason_signals", pa.list_(pa.string())),  # the signal behind each reason, same order
+        pa.field("signals", pa.list_(SIGNAL_VALUE)),  # every signal's value (null = no input)
     ]
 )
 

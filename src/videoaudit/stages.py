@@ -8,17 +8,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from .engine import Batch, Stage
-from .lenses.stages import THUMBNAILS_PER_VIDEO, pixels_stage, transcript_stage  # noqa: F401  (re-exported)
-
-
-def media_stage(thumbnails: int = THUMBNAILS_PER_VIDEO, width: int = 160) -> Stage:
-    """Probe + thumbnails only: the pixels stage (lenses/stages.py) with every pixel lens off.
-
-    The pixels stage is the one consumer of decoded frames: thumbnails and every pixel lens
-    add their FrameRequest to the same ``sampler.sample`` call, so a video is decoded once.
-    """
-    return pixels_stage(visual=None, grounding=None, thumbnails=thumbnails, width=width)
+from .pipeline.stage import Batch, Stage
+from .lenses.stages import pixels_stage, transcript_stage  # noqa: F401  (re-exported)
 
 
 def signals_stage(text_model: str = "minilm") -> Stage:
@@ -37,7 +28,7 @@ def confidence_stage(stats, config=None) -> Stage:
     from .confidence import fuse
 
     def run(batch: Batch) -> dict[str, pa.Table]:
-        return fuse(pa.concat_tables([batch.signals, batch.lens_signals]), batch.segments, stats, config)
+        return fuse(pa.concat_tables([batch.table("signals"), batch.table("lens_signals")]), batch.segments, stats, config)
 
     return Stage("confidence", run, writes=("confidence", "video_confidence"),
                  reads=("segments", "signals", "lens_signals"))

@@ -56,7 +56,8 @@ class Store:
         self._tables: dict[str, object] = {}
 
     # -- tables ---------------------------------------------------------------------
-    def _names(self) -> set[str]:
+    def names(self) -> set[str]:
+        """The tables that exist in the workspace."""
         res = self.db.list_tables()
         return set(getattr(res, "tables", res))
 
@@ -64,7 +65,7 @@ class Store:
         """Open (or create) a table. A dynamic ``embeddings_<lens>`` table is created only
         with an explicit ``schema`` (its vector dimension comes from the lens backend)."""
         if name not in self._tables:
-            if name in self._names():
+            if name in self.names():
                 self._tables[name] = self.db.open_table(name)
             else:
                 if schema is None:
@@ -80,21 +81,21 @@ class Store:
         if name in S.TABLES:
             return S.TABLES[name]
         if S.is_embeddings_table(name):
-            if name in self._names():
+            if name in self.names():
                 return self.table(name).schema
             return S.embeddings_schema(0)
         raise KeyError(f"unknown table {name!r}")
 
     def has(self, name: str) -> bool:
-        return name in self._names() and self.table(name).count_rows() > 0
+        return name in self.names() and self.table(name).count_rows() > 0
 
     def count(self, name: str) -> int:
-        return self.table(name).count_rows() if name in self._names() else 0
+        return self.table(name).count_rows() if name in self.names() else 0
 
     def read(self, name: str, video_ids: Sequence[str] | None = None, where: str | None = None,
              columns: Sequence[str] | None = None) -> pa.Table:
         """Rows of a table, optionally only those of some videos; always in the canonical schema."""
-        if name not in self._names():
+        if name not in self.names():
             tbl = self.schema(name).empty_table()
             return tbl.select(list(columns)) if columns else tbl
         clauses = []
@@ -117,7 +118,7 @@ class Store:
 
     def iter_batches(self, name: str, columns: Sequence[str] | None = None, batch_size: int = 65536):
         """Stream a whole table without holding it in memory."""
-        if name not in self._names():
+        if name not in self.names():
             return
         t = self.table(name)
         ds = t.to_lance() if hasattr(t, "to_lance") else None
@@ -135,13 +136,13 @@ class Store:
         ``fresh=True`` promises that the table holds no rows of these videos yet, which
         skips the delete (a scan of the whole table: quadratic over a long ingest).
         """
-        if S.is_embeddings_table(name) and name not in self._names():
+        if S.is_embeddings_table(name) and name not in self.names():
             if not rows.num_rows:
                 return  # nothing to store and no dimension to create the table with
             self.table(name, schema=rows.schema)
             fresh = True
         t = self.table(name)
-        if video_ids and not fresh and name in self._names():
+        if video_ids and not fresh and name in self.names():
             for part in chunks(video_ids):
                 t.delete(f"video_id IN ({_sql_list(part)})")
         if rows.num_rows:
@@ -155,17 +156,17 @@ class Store:
 
     def overwrite(self, name: str, rows: pa.Table) -> None:
         """Replace a whole (run-level) table as a new version: readers holding the old one keep working."""
-        schema = self.schema(name) if name in self._names() or not S.is_embeddings_table(name) else rows.schema
+        schema = self.schema(name) if name in self.names() or not S.is_embeddings_table(name) else rows.schema
         self.table(name, schema=schema).add(rows.select(schema.names).cast(schema), mode="overwrite")
 
     def drop(self, name: str) -> None:
-        if name in self._names():
+        if name in self.names():
             self.db.drop_table(name)
         self._tables.pop(name, None)
 
     def optimize(self, name: str) -> None:
         """Fold the many small fragments of per-batch writes into few files."""
-        if name in self._names():
+        if name in self.names():
             try:
                 self.table(name).optimize()
             except Exception:  # optimisation is an optimisation: never fail a run for it
@@ -194,7 +195,7 @@ class Store:
         rows += [{"stage": stage, "video_id": v, "status": "error", "error": e, "finished_at": now}
                  for v, e in failed.items()]
         t = self.table("progress")
-        if "progress" in self._names():
+        if "progress" in self.names():
             t.delete(f"stage = '{stage}' AND video_id IN ({_sql_list(ids)})")
         t.add(pa.Table.from_pylist(rows, schema=S.PROGRESS))
 
@@ -204,7 +205,7 @@ class Store:
         The ledger rows become "stale", not deleted: the stage's old rows for those videos
         still exist and must be replaced, never appended to.
         """
-        if "progress" not in self._names() or not stages:
+        if "progress" not in self.names() or not stages:
             return
         clause = f"stage IN ({_sql_list(stages)})"
         if video_ids is None:
@@ -224,7 +225,7 @@ class Store:
     def status(self) -> dict:
         """Counts per table and per stage, for `videoaudit status`."""
         tables = {name: self.count(name) for name in S.TABLES}
-        tables.update({name: self.count(name) for name in sorted(self._names()) if S.is_embeddings_table(name)})
+        tables.update({name: self.count(name) for name in sorted(self.names()) if S.is_embeddings_table(name)})
         stages: dict[str, dict[str, int]] = {}
         prog = self.read("progress", columns=["stage", "status"])
         if prog.num_rows:

@@ -1,6 +1,6 @@
 """The confidence map: signals fused into one number per segment and per video, with reasons."""
 
-from .fuse import Calibration, FusionConfig, fuse
+from .fuse import Calibration, FusionConfig, fuse, signal_values
 from .tiers import REVIEW_BELOW, TRUSTED_FROM, tier
 
-__all__ = ["Calibration", "FusionConfig", "fuse", "tier", "TRUSTED_FROM", "REVIEW_BELOW"]
+__all__ = ["Calibration", "FusionConfig", "fuse", "signal_values", "tier", "TRUSTED_FROM", "REVIEW_BELOW"]

@@ -14,11 +14,9 @@ benchmark's); the real-data benchmark is never used to choose them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from ..schema import CONFIDENCE, VIDEO_CONFIDENCE
@@ -28,40 +26,25 @@ BINS = 2000
 COMBINED = "combined.similarity"  # the fused Stouffer term, named in reasons (not a stored signal)
 
 
+def _registry(what: str):
+    from ..signals import registry
+
+    return getattr(registry, what)()
+
+
 @dataclass
 class FusionConfig:
+    """The fusion's settings. Weights, kinds and corroboration come from the signal registry
+    (each signal class declares its own); ``weights`` given here override those of the
+    signals it names, every other signal keeps its registered weight."""
+
     #: weight of each signal in the fusion; 0 = shown, explained, not fused.
-    weights: dict[str, float] = field(default_factory=lambda: {
-        "lexical.levenshtein": 0.0,  # paraphrases score ~0: shown beside the semantic score, not fused
-        "lexical.anls": 0.0,
-        "semantic.opinion": 0.9,
-        "temporal.boundaries": 0.4,  # one opinion's event boundaries are noisy; structure catches moved nodes
-        "temporal.best_tiou": 0.0,  # a parent spanning many events cannot match one: shown only
-        "evidence.captions": 0.9,
-        "evidence.transcript": 0.6,
-        "evidence.metadata": 0.5,
-        "evidence.contrastive": 0.7,
-        "evidence.object_support": 0.8,
-        "evidence.actor_support": 0.8,
-        "consistency.summary_brief_detailed": 0.9,
-        "consistency.action_brief_detailed": 0.6,
-        "consistency.children": 0.8,
-        "consistency.actor": 0.9,
-        "consistency.na": 0.9,
-        "consistency.duplicate": 0.8,
-        "consistency.text_quality": 1.0,
-        "consistency.structure": 1.0,
-        # lens signals (lens_signals.py); set on the seed-3 synthetic media sample, docs/confidence.md
-        "neighbours.visual": 0.6,
-        "evidence.visual_text": 0.6,
-        "evidence.visual_text_contrastive": 0.6,
-    })
+    weights: dict[str, float] = field(default_factory=dict)
     #: signals that are already "1 - probability of a problem" (rules, not similarities)
-    absolute: tuple[str, ...] = ("consistency.text_quality", "consistency.structure", "consistency.duplicate",
-                                 "consistency.na")
+    absolute: tuple[str, ...] = field(default_factory=lambda: _registry("rules"))
     #: a disagreement with one second opinion counts in full only when a family of the
     #: segment's own evidence agrees that something is off (the opinion may be the one wrong)
-    corroborate: dict[str, str] = field(default_factory=lambda: {"semantic.opinion": "evidence"})
+    corroborate: dict[str, str] = field(default_factory=lambda: _registry("corroborations"))
     corroboration_floor: float = 0.5
     #: weak doubts that agree add up: Stouffer's combination of the similarity signals' z
     combined_weight: float = 0.9
@@ -70,6 +53,9 @@ class FusionConfig:
     min_scale: float = 0.03  # floor of the robust spread, so a near-constant signal is not hair-trigger
     reason_from: float = 0.2  # w * p above which a signal is named as a reason
     max_reasons: int = 3
+
+    def __post_init__(self):
+        self.weights = {**_registry("weights"), **self.weights}
 
 
 class Calibration:
@@ -159,21 +145,23 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
     rows = []
     for r, (vid, sid) in enumerate(keys):
         order = np.argsort(-risk[r])
-        reasons = []
+        reasons, because = [], []
         for k in order[: cfg.max_reasons]:
             if risk[r, k] < cfg.reason_from:
                 break
             why = (f"several similarity signals are low together (combined z = {combined[r]:.1f})"
                    if names[k] == COMBINED else expl.get((vid, sid, names[k])) or "")
             reasons.append(f"{names[k]} = {vals[r, k]:.2f}: {why}".rstrip(": "))
+            because.append(names[k])
         level, start, end, beyond_clip = info_of[(vid, sid)]
         if beyond_clip:
             reasons.append("beyond_clip: the text describes more than the clip holds")
+            because.append("beyond_clip")
         rows.append({
             "video_id": vid, "segment_id": sid, "level": int(level), "start": float(start), "end": float(end),
-            "confidence": float(conf[r]), "tier": tier(conf[r]), "reasons": reasons,
-            "signals": json.dumps({n: (None if np.isnan(vals[r, k]) else round(float(vals[r, k]), 4))
-                                   for k, n in enumerate(names[:n_signals])}),
+            "confidence": float(conf[r]), "tier": tier(conf[r]), "reasons": reasons, "reason_signals": because,
+            "signals": [{"signal": n, "value": None if np.isnan(vals[r, k]) else round(float(vals[r, k]), 4)}
+                        for k, n in enumerate(names[:n_signals])],
         })
     conf_t = pa.Table.from_pylist(rows, schema=CONFIDENCE)
     return {"confidence": conf_t, "video_confidence": video_confidence(conf_t)}
@@ -181,20 +169,24 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
 
 def video_confidence(conf: pa.Table) -> pa.Table:
     """A video is as trustworthy as its segments on average, weighted by how much time they cover."""
-    df = conf.select(["video_id", "start", "end", "confidence", "reasons"]).to_pandas()
+    df = conf.select(["video_id", "start", "end", "confidence", "reason_signals"]).to_pandas()
     rows = []
     for vid, g in df.groupby("video_id", sort=False):
         dur = np.maximum(g["end"].to_numpy(float) - g["start"].to_numpy(float), 1e-3)
         c = g["confidence"].to_numpy(float)
         value = float(np.average(c, weights=np.log1p(dur)))
         counts: dict[str, int] = {}
-        for rs, ci in zip(g["reasons"], c):
+        for because, ci in zip(g["reason_signals"], c):
             if ci < REVIEW_BELOW:
-                for r in rs:
-                    key = r.split(" ", 1)[0]
+                for key in because:
                     counts[key] = counts.get(key, 0) + 1
         top = sorted(counts, key=lambda k: -counts[k])[:3]
         rows.append({"video_id": vid, "confidence": value, "tier": tier(value), "n_segments": len(g),
                      "n_review": int((c < REVIEW_BELOW).sum()),
                      "reasons": [f"{k} ({counts[k]} segments)" for k in top]})
     return pa.Table.from_pylist(rows, schema=VIDEO_CONFIDENCE)
+
+
+def signal_values(cell) -> dict[str, float | None]:
+    """A confidence row's ``signals`` cell (a list of {signal, value}) as ``{signal: value}``."""
+    return {d["signal"]: d["value"] for d in (cell or [])}

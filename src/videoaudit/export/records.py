@@ -8,6 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..confidence.fuse import signal_values
+
 RECORD_FIELDS = ("video_id", "segment_id", "level", "start", "end", "confidence", "tier", "reasons", "signals")
 
 
@@ -21,7 +23,7 @@ def export_jsonl(ws, out: Path) -> Path:
     with out.open("w", encoding="utf-8") as f:
         for batch in records(ws).to_batches(4096):
             for r in batch.to_pylist():
-                r["signals"] = json.loads(r["signals"]) if r["signals"] else {}
+                r["signals"] = signal_values(r["signals"])
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
     return out
 
@@ -30,7 +32,7 @@ def export_parquet(ws, out: Path) -> Path:
     """Parquet with ``signals`` as a struct column (one child per signal) for columnar tools."""
     out.parent.mkdir(parents=True, exist_ok=True)
     t = records(ws)
-    sig = [json.loads(s) if s else {} for s in t.column("signals").to_pylist()]
+    sig = [signal_values(s) for s in t.column("signals").to_pylist()]
     names = sorted({k for d in sig for k in d})
     struct = pa.StructArray.from_arrays(
         [pa.array([d.get(n) for d in sig], pa.float64()) for n in names] or [pa.array([None] * len(sig), pa.float64())],

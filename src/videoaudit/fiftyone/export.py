@@ -22,7 +22,6 @@ and fields, attributes and samples the user added are left as they are.
 from __future__ import annotations
 
 import gc
-import json
 import math
 import re
 import time
@@ -36,7 +35,8 @@ try:  # bson comes with FiftyOne (pymongo); without it, export_fiftyone's requir
 except ImportError:  # pragma: no cover - exercised by test_fiftyone_support
     ObjectId = None
 
-from ..schema import GPT_FIELDS, LENSES, NA
+from ..confidence.fuse import signal_values
+from ..schema import LENSES, NA
 from . import require
 from .ingest import TRANSCRIPT_FIELD, parse_fields, video_ids_of
 from .support import seconds_to_frames
@@ -89,7 +89,7 @@ def workspace_fingerprint(ws) -> str:
     """Changes whenever a table the export reads changes (LanceDB table versions)."""
     db = ws.store.db
     parts = []
-    for name in sorted(ws.store._names()):
+    for name in sorted(ws.store.names()):
         if name in ("progress", "errors", "thumbnails"):
             continue
         try:
@@ -330,7 +330,7 @@ def _audit_attributes(d: dict, c: dict | None, v: dict | None) -> None:
         d["va_confidence"] = _f(c["confidence"])
         d["va_tier"] = c["tier"]
         d["va_reasons"] = list(c["reasons"] or [])
-        for name, value in json.loads(c["signals"] or "{}").items():
+        for name, value in signal_values(c["signals"]).items():
             key = _SIGNAL_KEYS.get(name) or _SIGNAL_KEYS.setdefault(name, f"va_{slug(name)}")
             d[key] = None if value is None else float(value)
     if v is not None or "va_verdict" in d:  # a verdict withdrawn since the last export is cleared

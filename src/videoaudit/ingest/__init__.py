@@ -13,7 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-FORMATS: tuple[str, ...] = ("action100m", "jsonl", "fiftyone")
+#: format -> "module:reader", imported on first use (the fiftyone reader needs the optional extra)
+READERS: dict[str, str] = {
+    "action100m": "videoaudit.ingest.action100m:iter_action100m",
+    "jsonl": "videoaudit.ingest.jsonl:iter_jsonl",
+    "fiftyone": "videoaudit.fiftyone.ingest:iter_fiftyone",
+}
+FORMATS: tuple[str, ...] = tuple(READERS)
 
 
 @dataclass
@@ -47,19 +53,11 @@ def iter_source(
     options = {k: v for k, v in options.items() if v is not None}
     if options and format != "fiftyone":
         raise ValueError(f"options {sorted(options)} apply to --format fiftyone only")
-    if format == "action100m":
-        from .action100m import iter_action100m
+    if format not in READERS:
+        raise ValueError(f"unknown ingest format {format!r}; expected one of {', '.join(FORMATS)}")
+    import importlib
 
-        return iter_action100m(path, media_dir=media_dir, clip=clip)
-    if format == "jsonl":
-        from .jsonl import iter_jsonl
-
-        return iter_jsonl(path, media_dir=media_dir, clip=clip)
-    if format == "fiftyone":
-        from ..fiftyone.ingest import iter_fiftyone
-
-        return iter_fiftyone(path, media_dir=media_dir, clip=clip, **options)
-    raise ValueError(f"unknown ingest format {format!r}; expected one of {', '.join(FORMATS)}")
-
+    module, attr = READERS[format].split(":")
+    return getattr(importlib.import_module(module), attr)(path, media_dir=media_dir, clip=clip, **options)
 
 __all__ = ["FORMATS", "IngestedVideo", "RowError", "iter_source"]

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from ..schema import CROSS_LENS, LENS_VIDEOS, LENSES
 from . import analysis as A
-from .search import load_vectors
+from .vectors import load_vectors
 
 DUPLICATE_THRESHOLDS = {"visual": 0.995, "grounding": 0.999, "transcript": 0.99}
 DEFAULT_THRESHOLD = 0.99
@@ -37,7 +37,7 @@ def stored_lenses(store) -> list[str]:
     """Lenses with video-level vectors in the workspace, in LENSES order (then others by name)."""
     from ..schema import EMBEDDINGS_PREFIX, is_embeddings_table
 
-    names = [n[len(EMBEDDINGS_PREFIX):] for n in store._names() if is_embeddings_table(n) and store.count(n)]
+    names = [n[len(EMBEDDINGS_PREFIX):] for n in store.names() if is_embeddings_table(n) and store.count(n)]
     return sorted(names, key=lambda lens: (LENSES.index(lens) if lens in LENSES else len(LENSES), lens))
 
 

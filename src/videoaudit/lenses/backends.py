@@ -8,7 +8,7 @@ options travel with the name:
 
 * ``Workspace.run(visual_options={...}, grounding_options={...})`` and the CLI's
   ``--visual-opt K=V`` / ``--grounding-lens-opt K=V`` reach ``registry.get(lens, name, **options)``;
-* ``lens_backends.json`` in the workspace records, per lens, the name and options that wrote
+* the workspace manifest's ``lens_backends`` section records, per lens, the name and options that wrote
   ``embeddings_<lens>`` (the ``backend`` column keeps the bare registry name, so tables of
   older workspaces stay readable: no record = no options);
 * ``sync_backends`` compares name AND identifying options: another model id is another
@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-RECORD_FILE = "lens_backends.json"
 #: options that change where/how fast a model runs, not the space its vectors live in
 RUNTIME_KEYS = frozenset({"device", "batch_size"})
 
@@ -49,7 +48,7 @@ class LensBackend:
             json.dumps(opts)
         except TypeError as exc:
             raise ValueError(f"backend {self.name!r}: options must be JSON values (they are recorded in "
-                             f"{RECORD_FILE}): {exc}") from None
+                             f"the workspace manifest): {exc}") from None
         object.__setattr__(self, "options", opts)
 
     @property
@@ -80,25 +79,19 @@ def as_backend(spec: "str | LensBackend", options: Mapping[str, Any] | None = No
 
 
 def read_records(root: str | Path) -> dict[str, dict]:
-    """``{lens: {"backend": name, "options": {...}}}`` from the workspace's record (empty if none)."""
-    path = Path(root) / RECORD_FILE
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as exc:
-        raise ValueError(f"{path}: unreadable lens backend record ({exc}); delete it and re-run the lenses "
-                         f"with --redo") from None
+    """``{lens: {"backend": name, "options": {...}}}`` from the workspace manifest (empty if none)."""
+    from ..manifest import section
+
+    data = section(root, "lens_backends", {})
     return data if isinstance(data, dict) else {}
 
 
 def write_record(root: str | Path, lens: str, spec: LensBackend) -> None:
-    path = Path(root) / RECORD_FILE
+    from ..manifest import update_section
+
     data = read_records(root)
     data[lens] = spec.to_json()
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    tmp.replace(path)  # atomic: a killed run never leaves half a record
+    update_section(root, "lens_backends", data)
 
 
 def recorded(root: str | Path, lens: str, name: str | None) -> LensBackend | None:
@@ -141,5 +134,7 @@ def sync_backends(store, stage: str, chosen: Mapping[str, "str | LensBackend"]) 
             redo.append(lens)
         write_record(store.root, lens, spec)
     if redo and finished:
-        store.forget([stage])
+        from ..pipeline.graph import invalidate
+
+        invalidate(store, stage, None, include_self=True)
     return redo

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from ..schema import embeddings_table
 from .analysis import zero_shot_probs
+from .vectors import load_vectors
 
 
 class LensError(ValueError):
@@ -93,24 +94,6 @@ def search(store, lens: str, query: str | None = None, like: str | None = None, 
     sim = 1.0 - np.asarray(res.column("_distance").to_numpy(zero_copy_only=False), np.float64)
     return pa.table({"video_id": res.column("video_id"), "segment_id": res.column("segment_id"),
                      "similarity": pa.array(sim), "rank": pa.array(np.arange(1, res.num_rows + 1), pa.int32())})
-
-
-def load_vectors(store, lens: str, segments: bool = False) -> tuple[list[str], list, np.ndarray, str | None]:
-    """(video_ids, segment_ids, (n, d) float32 matrix, backend) of a lens, video-level by default."""
-    name = embeddings_table(lens)
-    if not store.count(name):
-        return [], [], np.zeros((0, 0), np.float32), None
-    where = "segment_id IS NOT NULL" if segments else "segment_id IS NULL"
-    t = store.read(name, where=where)
-    if not t.num_rows:
-        return [], [], np.zeros((0, 0), np.float32), None
-    order = sorted(range(t.num_rows), key=lambda i: (t.column("video_id")[i].as_py(), t.column("segment_id")[i].as_py() or ""))
-    t = t.take(order)
-    vec = t.column("vector").combine_chunks()
-    dim = vec.type.list_size
-    x = np.asarray(vec.flatten().to_numpy(zero_copy_only=False), np.float32).reshape(-1, dim)
-    return (t.column("video_id").to_pylist(), t.column("segment_id").to_pylist(), x,
-            t.column("backend")[0].as_py())
 
 
 def zero_shot(store, lens: str, classes: Sequence[str], template: str = "a video of {}",

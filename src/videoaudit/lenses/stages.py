@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from ..engine import Batch, Stage
+from ..pipeline.stage import Batch, Stage
 from ..schema import MEDIA, THUMBNAILS, embeddings_schema, embeddings_table
 from .backends import sync_backends  # noqa: F401  (re-exported: the stages' backend bookkeeping)
 

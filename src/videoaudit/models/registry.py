@@ -1,14 +1,32 @@
 """Backends registered by name, one namespace per role.
 
-Stages ask the registry for ``("text", "minilm")``; they never import a backend module,
-so adding a backend is one new module with one ``@register`` line, and a backend whose
-heavy dependencies are missing costs nothing until it is asked for.
+Stages ask the registry for ``("text", "minilm")``; they never import a backend module.
+Built-in backends are listed below as ``"module:factory"`` strings, so nothing is imported
+until a backend is asked for by name (start-up stays light, and a backend whose heavy
+dependencies are missing costs nothing until then). Other code can add backends with
+``@register(role, name)``.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable
 
+#: (role, name) -> "module:factory", imported on first use
+BUILTIN: dict[tuple[str, str], str] = {
+    ("text", "minilm"): "videoaudit.models.text:_minilm",
+    ("text", "sentence-transformers"): "videoaudit.models.text:_sentence_transformers",
+    ("text", "hashing"): "videoaudit.models.hashing:_hashing",
+    ("visual", "appearance"): "videoaudit.models.pixels:_appearance",
+    ("visual", "qwen3-vl-embedding"): "videoaudit.models.qwen3_vl_embedding:_qwen3_vl_embedding",
+    ("grounding", "motion"): "videoaudit.models.pixels:_motion",
+    ("grounding", "molmo2"): "videoaudit.models.molmo2_embedding:_molmo2",
+    ("opinion", "openai"): "videoaudit.opinions.backends.openai:_openai",
+    ("opinion", "people"): "videoaudit.opinions.backends.people:_people",
+    ("opinion", "replay"): "videoaudit.opinions.backends.replay:_replay",
+    ("opinion", "qwen3-vl"): "videoaudit.opinions.backends.qwen3_vl:_qwen3_vl",
+    ("opinion", "molmo2"): "videoaudit.opinions.backends.molmo2:_molmo2",
+}
 _FACTORIES: dict[tuple[str, str], Callable[..., Any]] = {}
 _INSTANCES: dict[tuple, Any] = {}
 
@@ -22,13 +40,19 @@ def register(role: str, name: str):
 
 
 def names(role: str) -> list[str]:
-    _load_builtin()
-    return sorted(n for r, n in _FACTORIES if r == role)
+    return sorted({n for r, n in (*BUILTIN, *_FACTORIES) if r == role})
+
+
+def factory(role: str, name: str) -> Callable[..., Any] | None:
+    """The factory of ``role:name`` (its module is imported now), None if no such backend."""
+    if (role, name) not in _FACTORIES and (role, name) in BUILTIN:
+        module, attr = BUILTIN[(role, name)].split(":")
+        _FACTORIES[(role, name)] = getattr(importlib.import_module(module), attr)
+    return _FACTORIES.get((role, name))
 
 
 def get(role: str, name: str, **kwargs) -> Any:
     """The backend ``name`` for ``role``, built once per process and per settings."""
-    _load_builtin()
     key = (role, name, tuple(sorted(kwargs.items())))
     try:
         hash(key)
@@ -37,22 +61,13 @@ def get(role: str, name: str, **kwargs) -> Any:
 
         key = (role, name, json.dumps(kwargs, sort_keys=True, default=repr))
     if key not in _INSTANCES:
-        factory = _FACTORIES.get((role, name))
-        if factory is None:
+        make = factory(role, name)
+        if make is None:
             # Any other name is a sentence-transformers model id or path, for the text role.
             if role == "text":
-                factory = _FACTORIES[("text", "sentence-transformers")]
+                make = factory("text", "sentence-transformers")
                 kwargs = {"model": name, **kwargs}
             else:
                 raise KeyError(f"no {role} backend named {name!r}; known: {', '.join(names(role)) or 'none'}")
-        _INSTANCES[key] = factory(**kwargs)
+        _INSTANCES[key] = make(**kwargs)
     return _INSTANCES[key]
-
-
-def _load_builtin() -> None:
-    from . import hashing, pixels, text  # noqa: F401  (each registers its backends on import)
-    # transformers VLM adapters: cheap to import (torch / transformers load on first use)
-    from . import molmo2_embedding, qwen3_vl_embedding  # noqa: F401
-    from ..opinions.backends import load_builtin
-
-    load_builtin()

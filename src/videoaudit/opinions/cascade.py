@@ -15,8 +15,8 @@ Cost accounting counts one model call per (video, task) asked of a backend, the 
 GPU bill scales with: ``spent`` = the cascade's calls, ``full`` = the calls of running both
 backends' same tasks on every auditable video (one with a confidence, i.e. with GPT text),
 ``avoided = full - spent``. A call answered from an
-earlier, resumed run counts as spent (it was paid for once). The summary is stored as
-``cascade.json`` in the workspace, shown by ``status`` and in the report.
+earlier, resumed run counts as spent (it was paid for once). The summary is stored in
+the workspace manifest (section ``cascade``), shown by ``status`` and in the report.
 
 The selection is stored too: re-running the same cascade resumes it (finished calls are
 skipped by the opinion ledger) instead of re-selecting on a confidence map that the second
@@ -25,13 +25,13 @@ opinion has already changed.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ..manifest import update_section
 from ..signals.semantic import PARAPHRASE_SEMANTIC
 
-FILE = "cascade.json"
 SECOND_TASKS = ("describe", "localize")
+REFUSE = ("signals", "confidence")  # what new opinions change
 
 
 def grounding_tasks(backend) -> tuple[str, ...]:
@@ -60,8 +60,10 @@ def disagreeing_videos(store, video_ids) -> tuple[list[str], float]:
 
 
 def load(root: Path) -> dict | None:
-    p = Path(root) / FILE
-    return json.loads(p.read_text()) if p.exists() else None
+    """The last cascade's summary (the workspace manifest's ``cascade`` section), None if none ran."""
+    from ..manifest import section
+
+    return section(root, "cascade")
 
 
 def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | None = None, *,
@@ -70,6 +72,7 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
                 query: str = "the person performing the main action", redo: bool = False,
                 run_options: dict | None = None) -> dict:
     from ..models import get
+    from ..pipeline.run import RunConfig, run_pipeline
     from .runner import least_confident, run_backend
     from ..workspace import chunks
     from .verdict import collect, verdict_rows
@@ -86,7 +89,7 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     if not s_tasks:
         raise ValueError(f"backend {second.name} can neither describe nor localize: it cannot be a second opinion")
 
-    reports = {"cheap": ws.run(redo=redo, **(run_options or {}))}  # lenses etc. as the caller chose
+    reports = {"cheap": run_pipeline(ws, RunConfig(redo=redo, **(run_options or {})))}  # lenses as the caller chose
     n = len(ws.video_ids())
     key = {"second": s_src, "budget": budget, "grounding": g_src}
     prev = load(ws.path)
@@ -98,13 +101,13 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     runs = {}
     for task in s_tasks:
         runs[f"second/{task}"] = run_backend(store, second, task, source=s_src, video_ids=selected, redo=redo)
-    reports["after_second"] = ws.run(stages=("signals", "confidence"))
+    reports["after_second"] = run_pipeline(ws, RunConfig(stages=REFUSE))
     disagree, threshold = disagreeing_videos(store, selected)
     for task in g_tasks:
         runs[f"grounding/{task}"] = run_backend(store, ground, task, source=g_src, video_ids=disagree,
                                                 query=query if task == "point" else None, redo=redo)
     if g_tasks and "point" not in g_tasks:
-        reports["after_grounding"] = ws.run(stages=("signals", "confidence"))
+        reports["after_grounding"] = run_pipeline(ws, RunConfig(stages=REFUSE))
     kind = None if ground is None else ("text" if "localize" in g_tasks else "points")
     embedder = get("text", ws.text_model)
     evidence = []
@@ -129,7 +132,7 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
         "calls_this_run": {k: r.calls for k, r in runs.items()},
         "disagreement_cosine": round(threshold, 4), "verdicts": counts, "weights": weights, "selected": selected,
     }
-    (Path(ws.path) / FILE).write_text(json.dumps(summary, indent=1))
+    update_section(ws.path, "cascade", summary)
     summary["reports"] = reports
     summary["runs"] = runs
     return summary

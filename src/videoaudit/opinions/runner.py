@@ -23,6 +23,7 @@ from typing import Callable, Sequence
 import pyarrow as pa
 
 from ..media.frames import FrameSampler, MediaError
+from ..pipeline.graph import invalidate
 from ..schema import OPINIONS
 from ..workspace import Store, _sql_list, chunks
 from .backends.base import Answer, OpinionBackend
@@ -160,9 +161,7 @@ def run_backend(store: Store, backend: OpinionBackend, task: str, *, source: str
         store.mark(stage, ok, failed)
         store.record_errors(stage, [(v, None, e) for v, e in failed.items()] + errors)
         if ok:
-            from ..api import DOWNSTREAM
-
-            store.forget(DOWNSTREAM["opinions"], ok)
+            invalidate(store, "opinions", ok)
         rep.done += len(ok)
         rep.stored += len(rows)
         rep.failed.update(failed)
@@ -206,7 +205,7 @@ def _replace(store: Store, video_ids: Sequence[str], source: str, kind: str, row
     """This source's rows of this kind for these videos become ``rows``; other sources stay."""
     if not video_ids:
         return
-    if "opinions" in store._names():
+    if "opinions" in store.names():
         t = store.table("opinions")
         for part in chunks(video_ids):
             t.delete(f"source = '{source}' AND kind = '{kind}' AND video_id IN ({_sql_list(part)})")

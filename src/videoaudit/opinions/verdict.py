@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..annotation import annotation_text, is_audited
 from ..schema import VERDICTS
 from ..signals.context import segment_opinions
 from ..signals.lexical import normalized_similarity
@@ -209,15 +210,6 @@ def source_weights(evidence: list[SegmentEvidence], second: str, grounding: str 
 # --------------------------------------------------------------------------- assembling evidence
 
 
-def _annotation_text(seg: pd.DataFrame, is_root: np.ndarray) -> list[str | None]:
-    out = []
-    for root, detailed, brief, action in zip(is_root, seg.summary_detailed, seg.summary_brief, seg.action_brief):
-        primary = detailed if root else brief
-        out.append(primary if isinstance(primary, str) and primary.strip() else
-                   (action if isinstance(action, str) and action.strip() else None))
-    return out
-
-
 def _source_texts(seg, is_root, ops: pd.DataFrame) -> list[str | None]:
     """What one source says of each segment (same rule as the second-opinion signals)."""
     n = len(seg)
@@ -254,7 +246,8 @@ def collect(segments: pa.Table, opinions: pa.Table, embedder, second: str, groun
         if not len(sec):
             continue
         is_root = (seg.parent_id.isna() | (seg.level == 0)).to_numpy(bool)
-        a_text = _annotation_text(seg, is_root)
+        records = seg.to_dict("records")
+        a_text = [annotation_text(r, "opinion") for r in records]
         b_text = _source_texts(seg, is_root, sec)
         g_ops = vops[vops.source == grounding] if grounding else vops.iloc[:0]
         g_text = _source_texts(seg, is_root, g_ops[g_ops.kind != "point"])
@@ -262,7 +255,7 @@ def collect(segments: pa.Table, opinions: pa.Table, embedder, second: str, groun
         kind = None
         if vid in grounded_videos:
             kind = grounding_kind or ("points" if (len(pts) or not (g_ops.kind != "point").any()) else "text")
-        audited = seg.has_gpt.fillna(False).to_numpy(bool)
+        audited = np.array([is_audited(r) for r in records], bool)
         plans.append((vid, seg, audited, a_text, b_text, g_text, pts, kind))
         for i in np.flatnonzero(audited):
             if b_text[i] is not None and a_text[i] is not None:
@@ -297,14 +290,6 @@ def collect(segments: pa.Table, opinions: pa.Table, embedder, second: str, groun
                 person_seen_at=seen, grounded=vid in grounded_videos, grounding_kind=kind,
                 second_text=b_text[i]))
     return out
-
-
-def compute_verdicts(segments: pa.Table, opinions: pa.Table, embedder, second: str, grounding: str | None,
-                     grounded_videos: set[str], grounding_kind: str | None = None
-                     ) -> tuple[pa.Table, dict[str, float]]:
-    """VERDICTS rows (per segment, and per video with segment_id None) and the source weights."""
-    ev = collect(segments, opinions, embedder, second, grounding, grounded_videos, grounding_kind)
-    return verdict_rows(ev, second, grounding)
 
 
 def verdict_rows(ev: list[SegmentEvidence], second: str, grounding: str | None,

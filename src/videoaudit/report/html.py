@@ -8,9 +8,7 @@ with :func:`markupsafe.escape` before it is wrapped in :class:`Markup`.
 
 from __future__ import annotations
 
-import base64
 import json
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,14 +22,14 @@ from markupsafe import Markup, escape
 
 from videoaudit import evaluate
 from videoaudit import schema as S
+from videoaudit.confidence.fuse import signal_values
+from videoaudit.report.style import NULL_COLOR, TIER_COLORS, conf_color, data_uri, num
 from videoaudit.report.verdicts import verdict_lookup, verdicts_ctx
+from videoaudit.signals.base import FAMILIES as FAMILY_ORDER
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 TIERS: tuple[str, ...] = ("trusted", "uncertain", "review")
-TIER_COLORS = {"trusted": "#2f8f5b", "uncertain": "#d99a22", "review": "#c8413b"}
-NULL_COLOR = "#c9ced6"
-FAMILY_ORDER = ("lexical", "semantic", "temporal", "evidence", "consistency", "neighbours")
 EVENT_COLORS = ("#4f6bd8", "#8a56c2", "#1b9aaa", "#b5517a", "#5f7d2b")
 
 MAX_MAP_ROWS = 500  # confidence-map rows; the worst videos first
@@ -60,14 +58,6 @@ class ReportData:
 # --------------------------------------------------------------------------- helpers
 
 
-def _num(x: Any) -> float | None:
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _rows(table: pa.Table | None, columns: Sequence[str]) -> list[dict]:
@@ -83,38 +73,18 @@ def _rows(table: pa.Table | None, columns: Sequence[str]) -> list[dict]:
     return rows
 
 
-def _lerp(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
-    return tuple(round(a[i] + (b[i] - a[i]) * t) for i in range(3))  # type: ignore[return-value]
-
-
-_STOPS = ((0.0, (200, 65, 59)), (0.5, (232, 166, 46)), (1.0, (47, 143, 91)))
-
-
-def conf_color(c: float | None) -> str:
-    """Red (0) -> amber (0.5) -> green (1); grey for no value."""
-    c = _num(c)
-    if c is None:
-        return NULL_COLOR
-    c = min(max(c, 0.0), 1.0)
-    for (t0, c0), (t1, c1) in zip(_STOPS, _STOPS[1:]):
-        if c <= t1:
-            r, g, b = _lerp(c0, c1, (c - t0) / (t1 - t0))
-            return f"#{r:02x}{g:02x}{b:02x}"
-    return "#2f8f5b"
-
-
 def fmt_conf(c: Any) -> str:
-    c = _num(c)
+    c = num(c)
     return "—" if c is None else f"{c:.2f}"
 
 
 def fmt_pct(x: Any) -> str:
-    x = _num(x)
+    x = num(x)
     return "—" if x is None else f"{100 * x:.1f}%"
 
 
 def fmt_time(t: Any) -> str:
-    t = _num(t)
+    t = num(t)
     if t is None:
         return "?"
     sign = "-" if t < 0 else ""
@@ -150,20 +120,9 @@ def tier_badge(tier: Any) -> Markup:
 
 def auroc(pos: Iterable[float], neg: Iterable[float]) -> float | None:
     """AUROC of scores ``pos`` (positives) vs ``neg`` (negatives), non-numbers dropped."""
-    p = [float(v) for v in pos if _num(v) is not None]
-    n = [float(v) for v in neg if _num(v) is not None]
+    p = [float(v) for v in pos if num(v) is not None]
+    n = [float(v) for v in neg if num(v) is not None]
     return evaluate.auroc(p + n, [True] * len(p) + [False] * len(n))
-
-
-def _data_uri(img: bytes) -> str:
-    mime = "image/jpeg"
-    if img[:8] == b"\x89PNG\r\n\x1a\n":
-        mime = "image/png"
-    elif img[:4] == b"RIFF" and img[8:12] == b"WEBP":
-        mime = "image/webp"
-    elif img[:3] == b"GIF":
-        mime = "image/gif"
-    return f"data:{mime};base64," + base64.b64encode(img).decode("ascii")
 
 
 # --------------------------------------------------------------------------- SVG charts
@@ -172,7 +131,7 @@ def _data_uri(img: bytes) -> str:
 def hist_svg(values: Sequence[float], nulls: int = 0, width: int = 190, height: int = 46,
              bins: int = 10, label: str = "") -> Markup:
     """Histogram of ``values`` over [0, 1] with a grey bar for nulls."""
-    vals = np.clip(np.asarray([v for v in values if _num(v) is not None], dtype=float), 0.0, 1.0)
+    vals = np.clip(np.asarray([v for v in values if num(v) is not None], dtype=float), 0.0, 1.0)
     counts, edges = np.histogram(vals, bins=bins, range=(0.0, 1.0))
     null_w = 16 if nulls else 0
     axis_h = 11
@@ -226,7 +185,7 @@ def strip_svg(segs: list[dict], duration: float, width: int = 240, height: int =
         lh = height / len(levels)
         row = {lv: i for i, lv in enumerate(levels)}
         for s in segs:
-            st, en = _num(s["start"]), _num(s["end"])
+            st, en = num(s["start"]), num(s["end"])
             if st is None or en is None:
                 continue
             x0 = width * min(max(st, 0.0), duration) / duration
@@ -311,8 +270,8 @@ def timeline_svg(tl: dict) -> Markup:
         lane = by_level[lv]
         body.append(f'<rect x="{LBL}" y="{y:.1f}" width="{PW}" height="{lane_h}" class="laneb"/>')
         lane_label("level ?" if lv is None else f"level {lv}", y, lane_h)
-        for s in sorted(lane, key=lambda s: (_num(s["start"]) or 0.0)):
-            st, en = _num(s["start"]), _num(s["end"])
+        for s in sorted(lane, key=lambda s: (num(s["start"]) or 0.0)):
+            st, en = num(s["start"]), num(s["end"])
             if st is None or en is None:
                 continue
             x0, x1 = x(st), x(en)
@@ -460,10 +419,10 @@ def _truth_ctx(truth: list[dict] | None, conf_rows: list[dict], segs_by_video: d
 
     def conf(key: tuple[str, str]) -> float | None:
         r = scored.get(key)
-        return None if r is None else _num(r["confidence"])
+        return None if r is None else num(r["confidence"])
 
-    clean = [r for k, r in scored.items() if k not in kinds_of and _num(r["confidence"]) is not None]
-    clean_conf = [_num(r["confidence"]) for r in clean]
+    clean = [r for k, r in scored.items() if k not in kinds_of and num(r["confidence"]) is not None]
+    clean_conf = [num(r["confidence"]) for r in clean]
     clean_review = (sum(r["tier"] == "review" for r in clean) / len(clean)) if clean else None
 
     def row(kind: str, keys: list[tuple[str, str]]) -> dict:
@@ -504,9 +463,9 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
     opinions = _rows(data.opinions, ["video_id", "source", "kind", "text", "start", "end", "t"])
 
     for r in conf_rows:
-        r["confidence"] = _num(r["confidence"])
+        r["confidence"] = num(r["confidence"])
     for r in vconf_rows:
-        r["confidence"] = _num(r["confidence"])
+        r["confidence"] = num(r["confidence"])
 
     video_by_id = {v["video_id"]: v for v in videos}
     vconf_by_id = {v["video_id"]: v for v in vconf_rows}
@@ -518,18 +477,18 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
     for s in segments:
         merged[s["video_id"]][s["segment_id"]] = {
             "video_id": s["video_id"], "segment_id": s["segment_id"], "level": s["level"],
-            "start": _num(s["start"]), "end": _num(s["end"]), "confidence": None, "tier": None,
+            "start": num(s["start"]), "end": num(s["end"]), "confidence": None, "tier": None,
             "summary_brief": s["summary_brief"],
         }
     for r in conf_rows:
         m = merged[r["video_id"]].setdefault(r["segment_id"], {
             "video_id": r["video_id"], "segment_id": r["segment_id"], "level": r["level"],
-            "start": _num(r["start"]), "end": _num(r["end"]), "summary_brief": None,
+            "start": num(r["start"]), "end": num(r["end"]), "summary_brief": None,
         })
         m["confidence"], m["tier"] = r["confidence"], r["tier"]
         for k in ("level", "start", "end"):
             if m.get(k) is None and r[k] is not None:
-                m[k] = _num(r[k]) if k != "level" else r[k]
+                m[k] = num(r[k]) if k != "level" else r[k]
         # fill missing geometry back into the confidence row for the queue
         for k in ("level", "start", "end"):
             if r[k] is None:
@@ -539,9 +498,9 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
     for o in opinions:
         if o["kind"] != "event":
             continue
-        st, en = _num(o["start"]), _num(o["end"])
+        st, en = num(o["start"]), num(o["end"])
         if st is None and en is None:
-            st = en = _num(o["t"])
+            st = en = num(o["t"])
         if st is None:
             continue
         en = st if en is None else en
@@ -562,7 +521,7 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
 
     def duration_of(vid: str) -> float:
         v = video_by_id.get(vid, {})
-        cands = [_num(v.get("duration")) or 0.0]
+        cands = [num(v.get("duration")) or 0.0]
         cands += [s["end"] for s in merged.get(vid, {}).values() if s["end"] is not None]
         cands += [e["end"] for e in events_by_video.get(vid, [])]
         d = max(cands) if cands else 0.0
@@ -655,14 +614,9 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
             seg = data.segments.slice(seg_index[key], 1).to_pylist()[0]
         sigs = []
         if sig_col is not None:
-            raw = sig_col[i].as_py()
-            try:
-                parsed = json.loads(raw) if raw else {}
-                if isinstance(parsed, dict):
-                    sigs = sorted(((str(k), _num(v)) for k, v in parsed.items()),
-                                  key=lambda kv: (kv[1] is None, kv[1] if kv[1] is not None else 0.0, kv[0]))
-            except (ValueError, TypeError):
-                sigs = []
+            parsed = signal_values(sig_col[i].as_py())
+            sigs = sorted(((str(k), num(v)) for k, v in parsed.items()),
+                          key=lambda kv: (kv[1] is None, kv[1] if kv[1] is not None else 0.0, kv[0]))
         details = [(f, seg.get(f)) for f in ("summary_detailed", "action_detailed", *S.CAPTION_FIELDS) if seg.get(f)]
         if key in verdict_of:
             details.insert(0, ("verdict", "%s: %s" % verdict_of[key]))
@@ -703,7 +657,7 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
         for e in v.get("transcript") or []:
             if not isinstance(e, dict):
                 continue
-            st, en = _num(e.get("start")), _num(e.get("end"))
+            st, en = num(e.get("start")), num(e.get("end"))
             if st is None:
                 continue
             en = st if en is None else en
@@ -711,7 +665,7 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
                 continue
             transcript.append({"start": st, "end": min(en, dur), "title": f"[{fmt_time(st)}–{fmt_time(en)}] "
                                + _cap(str(e.get("text") or ""), 600)})
-        thumbs = sorted((t for t in (data.thumbnails or {}).get(vid, []) if t and t[1]), key=lambda t: _num(t[0]) or 0.0)
+        thumbs = sorted((t for t in (data.thumbnails or {}).get(vid, []) if t and t[1]), key=lambda t: num(t[0]) or 0.0)
         if len(thumbs) > MAX_THUMBS:
             pick = np.linspace(0, len(thumbs) - 1, MAX_THUMBS).round().astype(int)
             thumbs = [thumbs[i] for i in sorted(set(pick.tolist()))]
@@ -721,13 +675,13 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
             "n_segments": vc.get("n_segments") if vc.get("n_segments") is not None else len(segs),
             "n_review": vc.get("n_review"), "reasons": list(vc.get("reasons") or []),
             "segments": segs, "events": events_by_video.get(vid, []), "transcript": transcript,
-            "thumb_times": [_num(t) or 0.0 for t, _ in thumbs],
+            "thumb_times": [num(t) or 0.0 for t, _ in thumbs],
             "queued": sorted((s["rank"], s["segment_id"], s["dom_id"]) for s in segs if s["rank"]),
         }
         tl["svg"] = timeline_svg(tl)
         srcs = sorted({e["source"] for e in tl["events"]})
         tl["sources"] = [(name, EVENT_COLORS[i % len(EVENT_COLORS)]) for i, name in enumerate(srcs)]
-        tl["thumbs"] = [{"t": _num(t), "uri": _data_uri(b)} for t, b in thumbs]
+        tl["thumbs"] = [{"t": num(t), "uri": data_uri(b)} for t, b in thumbs]
         timelines.append(tl)
     tl_doms = {t["video_id"]: t["dom"] for t in timelines}
 
@@ -768,8 +722,7 @@ def _lens_ctx(data: ReportData, vconf_by_id: dict[str, dict]) -> dict | None:
     from .lens import lens_context
 
     videos = _rows(data.videos, ["video_id", "title", "metadata"])
-    ctx = lens_context(data.lens_videos, data.cross_lens, videos, vconf_by_id, data.thumbnails, conf_color,
-                       TIER_COLORS, _data_uri, data.lens_vectors)
+    ctx = lens_context(data.lens_videos, data.cross_lens, videos, vconf_by_id, data.thumbnails, data.lens_vectors)
     for c in (ctx or {}).get("cross", []):
         c["hist"] = hist_svg(c["values"], label=f"Jaccard {c['a']} vs {c['b']}")
     return ctx

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 from markupsafe import Markup, escape
+
+from .style import TIER_COLORS, conf_color, data_uri, num
 
 MAX_PAIR_VIDEOS = 20000  # contrast pairs need all-pairs similarities: skipped beyond this
 MAX_POINTS = 3000  # per map: beyond this the page gets heavy; the lowest-confidence videos are kept
@@ -34,14 +35,6 @@ MAX_PAIRS = 30  # near-duplicate pairs shown per lens
 PALETTE = ("#4f6bd8", "#c8413b", "#2f8f5b", "#d99a22", "#8a56c2", "#1b9aaa", "#b5517a", "#5f7d2b",
            "#e07b39", "#3c4a5e", "#a0a033", "#d46fb5")
 OTHER = "#9aa3ad"
-
-
-def _num(x: Any) -> float | None:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if np.isfinite(f) else None
 
 
 def _category_of(videos: list[dict]) -> dict[str, str]:
@@ -117,13 +110,13 @@ def contrast_pairs(ids: list[str], a: np.ndarray, b: np.ndarray, k: int = 5, top
     return sorted(best.values(), key=lambda r: (-r["far"], -r["sim_a"]))[:top]
 
 
-def _thumb(thumbnails: dict, vid: str, data_uri) -> str | None:
-    ts = sorted((t for t in (thumbnails or {}).get(vid, []) if t and t[1]), key=lambda t: _num(t[0]) or 0.0)
+def _thumb(thumbnails: dict, vid: str) -> str | None:
+    ts = sorted((t for t in (thumbnails or {}).get(vid, []) if t and t[1]), key=lambda t: num(t[0]) or 0.0)
     return data_uri(ts[len(ts) // 2][1]) if ts else None
 
 
 def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, videos: list[dict],
-                 vconf: dict[str, dict], thumbnails: dict, conf_color, tier_colors: dict, data_uri,
+                 vconf: dict[str, dict], thumbnails: dict,
                  vectors: dict[str, tuple[list[str], np.ndarray]] | None = None) -> dict | None:
     """Template context of the lens section, or None when no lens ran.
 
@@ -156,19 +149,19 @@ def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, vide
                 counts[c] += 1
         cats = sorted(counts, key=lambda c: (-counts[c], c))
         colour = {c: PALETTE[i] if i < len(PALETTE) else OTHER for i, c in enumerate(cats)}
-        mapped = [r for r in rows if _num(r.get("map_x")) is not None and _num(r.get("map_y")) is not None]
-        mapped.sort(key=lambda r: (_num(vconf.get(r["video_id"], {}).get("confidence")) or 0.0))
+        mapped = [r for r in rows if num(r.get("map_x")) is not None and num(r.get("map_y")) is not None]
+        mapped.sort(key=lambda r: (num(vconf.get(r["video_id"], {}).get("confidence")) or 0.0))
         mapped = mapped[:MAX_POINTS]
         points = []
         for r in reversed(mapped):  # lowest confidence drawn last (on top)
             vid = r["video_id"]
             vc = vconf.get(vid, {})
-            c = _num(vc.get("confidence"))
+            c = num(vc.get("confidence"))
             tier = vc.get("tier")
             points.append({
                 "x": float(r["map_x"]), "y": float(r["map_y"]),
                 "category": colour.get(cat_of.get(vid), OTHER), "confidence": conf_color(c),
-                "tier": tier_colors.get(tier, OTHER),
+                "tier": TIER_COLORS.get(tier, OTHER),
                 "title": f"{vid} · {title_of.get(vid) or ''}\ncategory: {cat_of.get(vid) or '—'}"
                          f" · confidence: {'—' if c is None else f'{c:.2f}'} · tier: {tier or '—'}",
             })
@@ -176,12 +169,12 @@ def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, vide
 
         def card(r: dict, key: str) -> dict:
             vid = r["video_id"]
-            return {"video_id": vid, "title": title_of.get(vid), "value": _num(r.get(key)),
-                    "pct": _num(r.get("uniqueness_pct")), "thumb": _thumb(thumbnails, vid, data_uri),
-                    "confidence": _num(vconf.get(vid, {}).get("confidence"))}
+            return {"video_id": vid, "title": title_of.get(vid), "value": num(r.get(key)),
+                    "pct": num(r.get("uniqueness_pct")), "thumb": _thumb(thumbnails, vid),
+                    "confidence": num(vconf.get(vid, {}).get("confidence"))}
 
-        uniq = sorted((r for r in rows if _num(r.get("uniqueness")) is not None), key=lambda r: -r["uniqueness"])
-        rep = sorted((r for r in rows if _num(r.get("representativeness")) is not None),
+        uniq = sorted((r for r in rows if num(r.get("uniqueness")) is not None), key=lambda r: -r["uniqueness"])
+        rep = sorted((r for r in rows if num(r.get("representativeness")) is not None),
                      key=lambda r: -r["representativeness"])
         pairs = sorted({tuple(sorted((r["video_id"], d))) for r in rows for d in (r.get("near_duplicates") or [])
                         if d and d != r["video_id"]})
@@ -203,8 +196,8 @@ def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, vide
     for r in cl:
         by_pair[(r["lens_a"], r["lens_b"])].append(r)
     for (a, b), rows in sorted(by_pair.items()):
-        vals = [float(r["jaccard"]) for r in rows if _num(r.get("jaccard")) is not None]
-        low = sorted((r for r in rows if _num(r.get("jaccard")) is not None), key=lambda r: r["jaccard"])[:TOP]
+        vals = [float(r["jaccard"]) for r in rows if num(r.get("jaccard")) is not None]
+        low = sorted((r for r in rows if num(r.get("jaccard")) is not None), key=lambda r: r["jaccard"])[:TOP]
         pair = {a, b}
         if pair == {"visual", "transcript"}:
             meaning = "look alike but are talked about differently (or the reverse)"
@@ -215,7 +208,7 @@ def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, vide
             "mean": float(np.mean(vals)) if vals else None, "median": float(np.median(vals)) if vals else None,
             "meaning": meaning,
             "low": [{"video_id": r["video_id"], "title": title_of.get(r["video_id"]), "jaccard": float(r["jaccard"]),
-                     "thumb": _thumb(thumbnails, r["video_id"], data_uri)} for r in low],
+                     "thumb": _thumb(thumbnails, r["video_id"])} for r in low],
         })
     for c in cross:
         c["pairs"] = []
@@ -233,10 +226,10 @@ def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, vide
             pairs = contrast_pairs(common, A1, B1, k=k)
             for p in pairs:
                 p["ta"], p["tb"] = title_of.get(p["a_id"]), title_of.get(p["b_id"])
-                p["thumb_a"], p["thumb_b"] = (_thumb(thumbnails, p["a_id"], data_uri),
-                                              _thumb(thumbnails, p["b_id"], data_uri))
+                p["thumb_a"], p["thumb_b"] = (_thumb(thumbnails, p["a_id"]),
+                                              _thumb(thumbnails, p["b_id"]))
             label = (("look alike but are talked about differently" if (first, second) == ("visual", "transcript")
                       else "are talked about alike but look different" if (first, second) == ("transcript", "visual")
                       else f"are neighbours in {first} but far apart in {second}"))
             c["pairs"].append({"near": first, "far": second, "label": label, "pairs": pairs})
-    return {"lenses": lenses, "cross": cross, "tier_colors": tier_colors}
+    return {"lenses": lenses, "cross": cross, "tier_colors": TIER_COLORS}

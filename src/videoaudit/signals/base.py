@@ -7,10 +7,14 @@ opinion, no transcript): never 1.0, because two missing texts are not agreement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, Sequence
 
 import numpy as np
+import pyarrow as pa
 
+#: the signal families, in the order the report shows them
 FAMILIES = ("lexical", "semantic", "temporal", "evidence", "consistency", "neighbours")
+SIMILARITY, RULE = "similarity", "rule"
 
 
 @dataclass
@@ -37,3 +41,51 @@ def masked(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
 
 def describe(values: np.ndarray, fmt) -> list[str | None]:
     return [None if np.isnan(v) else fmt(i, v) for i, v in enumerate(values)]
+
+
+class SignalSpec:
+    """One registered signal, in the style of cleanlab's issue managers.
+
+    The class says what the fusion needs to know (``weight``; ``kind``: a ``similarity`` is
+    calibrated against the run's own distribution, a ``rule`` is already ``1 - P(problem)``;
+    ``corroborated_by``: a family whose doubt must agree before this one counts in full),
+    what it reads (``needs``, for documentation and coverage) and which stage computes it.
+    ``compute`` turns the stage's per-video context into one :class:`Signal`.
+    """
+
+    name: ClassVar[str]
+    weight: ClassVar[float]
+    kind: ClassVar[str] = SIMILARITY
+    needs: ClassVar[tuple[str, ...]] = ()
+    corroborated_by: ClassVar[str | None] = None
+    stage: ClassVar[str] = "signals"
+
+    @classmethod
+    def family(cls) -> str:
+        return cls.name.split(".", 1)[0]
+
+    def compute(self, view) -> Signal:
+        raise NotImplementedError
+
+
+def signal_rows(video_ids: Sequence[str], segment_ids: Sequence[str], signals: Sequence[Signal],
+                keep: np.ndarray | None = None, schema: pa.Schema | None = None) -> pa.Table:
+    """The long ``(video_id, segment_id, signal, family, value, explanation)`` rows of some signals.
+
+    ``keep`` selects the segments that get rows (the audited ones); every signal has one
+    value per segment, ``nan`` stored as null.
+    """
+    from ..schema import SIGNALS
+
+    keep = np.ones(len(segment_ids), bool) if keep is None else np.asarray(keep, bool)
+    vids = [v for v, k in zip(video_ids, keep) if k]
+    sids = [s for s, k in zip(segment_ids, keep) if k]
+    cols: dict[str, list] = {k: [] for k in SIGNALS.names}
+    for sig in signals:
+        cols["video_id"] += vids
+        cols["segment_id"] += sids
+        cols["signal"] += [sig.name] * len(sids)
+        cols["family"] += [sig.family] * len(sids)
+        cols["value"] += [None if np.isnan(v) else float(v) for v in np.asarray(sig.values, float)[keep]]
+        cols["explanation"] += [e for e, k in zip(sig.explanations, keep) if k]
+    return pa.table(cols, schema=schema or SIGNALS)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Signal, cosine_rows, describe, masked
+from .base import RULE, Signal, SignalSpec, cosine_rows, describe, masked
 from .context import VideoView, _norm_rows
+from .registry import register
 from .text_quality import quality
 
 # N/A coherence: is the segment's material closer to "nothing happens" than to "someone acts"?
@@ -30,28 +31,13 @@ def prototypes(embedder) -> tuple[np.ndarray, np.ndarray]:
     return _PROTO[key]
 
 
-def consistency_signals(view: VideoView, embedder) -> list[Signal]:
-    return [
-        *_brief_detailed(view),
-        _children(view),
-        _actor(view),
-        _na(view, embedder),
-        _duplicates(view),
-        _text_quality(view),
-        _structure(view),
-    ]
-
-
-def _brief_detailed(view: VideoView) -> list[Signal]:
+def _brief_detailed(view: VideoView, what: str) -> Signal:
     """Brief vs detailed, for the summary and the action separately (their scales differ)."""
     v, h = view.vec, view.has
-    out = []
-    for what in ("summary", "action"):
-        b, d = f"{what}_brief", f"{what}_detailed"
-        vals = masked(cosine_rows(v[b], v[d]), h[b] & h[d] & view.audited)
-        out.append(Signal(f"consistency.{what}_brief_detailed", vals,
-                          describe(vals, lambda i, x, w=what: f"{w} brief vs detailed {x:.2f}")))
-    return out
+    b, d = f"{what}_brief", f"{what}_detailed"
+    vals = masked(cosine_rows(v[b], v[d]), h[b] & h[d] & view.audited)
+    return Signal(f"consistency.{what}_brief_detailed", vals,
+                  describe(vals, lambda i, x: f"{what} brief vs detailed {x:.2f}"))
 
 
 def _children(view: VideoView) -> Signal:
@@ -88,14 +74,14 @@ def _actor(view: VideoView) -> Signal:
     return Signal("consistency.actor", vals, describe(vals, lambda i, x: f"actor vs the video's other actors {x:.2f}"))
 
 
-def _na(view: VideoView, embedder) -> Signal:
+def _na(view: VideoView) -> Signal:
     n = len(view.seg)
     vals = np.full(n, np.nan)
     expl: list[str | None] = [None] * n
     na_action = np.array(["action_brief" in (x if x is not None else []) for x in view.seg.na_fields], bool)
     idx = np.flatnonzero(na_action & view.audited)
     if len(idx):
-        static, action = prototypes(embedder)
+        static, action = prototypes(view.embedder)
         mat = _norm_rows(view.vec["annotation"][idx] + view.vec["captions"][idx])
         margin = (mat @ static.T).max(1) - (mat @ action.T).max(1)
         vals[idx] = 1.0 / (1.0 + np.exp(-margin / 0.02))
@@ -186,3 +172,75 @@ def _structure(view: VideoView) -> Signal:
         expl[i] = ("tree structure ok" if vals[i] == 1.0 else
                    "tree structure: " + ", ".join(own + [f"at odds with its {w}" for w in where]))
     return Signal("consistency.structure", vals, expl)
+
+
+@register
+class SummaryBriefDetailed(SignalSpec):
+    name, weight = "consistency.summary_brief_detailed", 0.9
+
+    def compute(self, view: VideoView) -> Signal:
+        return _brief_detailed(view, "summary")
+
+
+@register
+class ActionBriefDetailed(SignalSpec):
+    """Action briefs are two or three words: their cosine with the detail is noisier."""
+
+    name, weight = "consistency.action_brief_detailed", 0.6
+
+    def compute(self, view: VideoView) -> Signal:
+        return _brief_detailed(view, "action")
+
+
+@register
+class Children(SignalSpec):
+    """A parent summarises its children (their annotation, else their captions)."""
+
+    name, weight = "consistency.children", 0.8
+
+    def compute(self, view: VideoView) -> Signal:
+        return _children(view)
+
+
+@register
+class Actor(SignalSpec):
+    """The same people act through a video: an actor unlike the video's other actors is suspect."""
+
+    name, weight = "consistency.actor", 0.9
+
+    def compute(self, view: VideoView) -> Signal:
+        return _actor(view)
+
+
+@register
+class NotApplicable(SignalSpec):
+    name, weight, kind = "consistency.na", 0.9, RULE
+
+    def compute(self, view: VideoView) -> Signal:
+        return _na(view)
+
+
+@register
+class Duplicate(SignalSpec):
+    name, weight, kind = "consistency.duplicate", 0.8, RULE
+
+    def compute(self, view: VideoView) -> Signal:
+        return _duplicates(view)
+
+
+@register
+class TextQuality(SignalSpec):
+    """Refusals, repetition loops and truncation are certain faults: full weight."""
+
+    name, weight, kind = "consistency.text_quality", 1.0, RULE
+
+    def compute(self, view: VideoView) -> Signal:
+        return _text_quality(view)
+
+
+@register
+class Structure(SignalSpec):
+    name, weight, kind = "consistency.structure", 1.0, RULE
+
+    def compute(self, view: VideoView) -> Signal:
+        return _structure(view)

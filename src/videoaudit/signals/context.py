@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..schema import GPT_FIELDS
+from ..annotation import EMBEDDED_FIELDS, is_audited
 
 EPS_T = 0.05  # seconds of slack for float boundaries
 
@@ -78,6 +78,7 @@ class VideoView:
     evidence_words: set[str] = field(default_factory=set)
     opinion_text: list[str | None] = field(default_factory=list)  # per segment: what the opinions say of it
     cache: dict = field(default_factory=dict)  # results several signal families share
+    embedder: object = None  # the run's text model (signals that embed prototypes use it)
 
 
 class Embeddings:
@@ -98,8 +99,6 @@ class Embeddings:
         return self.embedder.embed(self.texts)
 
 
-TEXT_FIELDS = ("summary_brief", "summary_detailed", "action_brief", "action_detailed", "actor",
-               "plm_caption", "llama3_caption")
 
 
 def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedder) -> list[VideoView]:
@@ -117,7 +116,7 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
         n = len(seg)
         tickets: dict[str, np.ndarray] = {}
         has: dict[str, np.ndarray] = {}
-        for f in TEXT_FIELDS:
+        for f in EMBEDDED_FIELDS:
             vals = seg[f].to_numpy() if n else np.array([], object)
             m = _present(vals)
             has[f] = m
@@ -186,10 +185,7 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
         for t in (ev.text if len(ev) else []):
             evidence_words |= content_words(t)
         is_root = (seg.parent_id.isna() | (seg.level == 0)).to_numpy(bool)
-        audited = np.zeros(n, bool)
-        for f in GPT_FIELDS:
-            audited |= has[f]
-        audited |= np.array([bool(len(x)) if x is not None else False for x in seg.na_fields], bool) & seg.has_gpt.fillna(False).to_numpy(bool)
+        audited = np.array([is_audited(r) for r in seg.to_dict("records")], bool)
         ev_vec = mat[np.array(ev_t, int)] if ev_t else np.zeros((0, dim), np.float32)
         desc_vec = mat[desc_t] if desc_t >= 0 else None
         op_text = segment_opinions(seg, is_root, ev, ev_vec, desc_text, desc_vec, vec, has)
@@ -201,7 +197,7 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
             contains=contains, disjoint=disjoint,
             events=ev, event_vec=ev_vec, opinion_text=op_text,
             description_vec=desc_vec, description_text=desc_text,
-            evidence_words=evidence_words,
+            evidence_words=evidence_words, embedder=embedder,
         ))
     return views
 

@@ -11,25 +11,78 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Signal, cosine_rows, describe, masked
+from .base import Signal, SignalSpec, cosine_rows, describe, masked
 from .context import VideoView, content_words
+from .registry import register
 
 
-def evidence_signals(view: VideoView) -> list[Signal]:
-    ann, has = view.vec["annotation"], view.has["annotation"]
-    out = []
-    for key, what in (("captions", "its own and inner captions"), ("transcript", "the transcript in its window")):
-        v = masked(cosine_rows(ann, view.vec[key]), has & view.has[key])
-        out.append(Signal(f"evidence.{key}", v, describe(v, lambda i, x, w=what: f"similarity to {w} {x:.2f}")))
-    if view.meta_vec is not None:
-        v = masked(np.clip(ann @ view.meta_vec, 0, 1), has)
-    else:
-        v = np.full(len(ann), np.nan)
-    out.append(Signal("evidence.metadata", v, describe(v, lambda i, x: f"similarity to title/description {x:.2f}")))
-    out.append(_contrastive(view))
-    out.append(_object_support(view))
-    out.append(_actor_support(view))
-    return out
+def _similarity(view: VideoView, key: str, what: str) -> np.ndarray:
+    return masked(cosine_rows(view.vec["annotation"], view.vec[key]), view.has["annotation"] & view.has[key])
+
+
+@register
+class Captions(SignalSpec):
+    """Other models' captions of the same frames: the strongest independent witness."""
+
+    name, weight, needs = "evidence.captions", 0.9, ("plm_caption", "llama3_caption")
+
+    def compute(self, view: VideoView) -> Signal:
+        v = _similarity(view, "captions", "")
+        return Signal(self.name, v, describe(v, lambda i, x: f"similarity to its own and inner captions {x:.2f}"))
+
+
+@register
+class Transcript(SignalSpec):
+    """What is said in the window; speech often narrates something else, hence a lower weight."""
+
+    name, weight, needs = "evidence.transcript", 0.6, ("transcript",)
+
+    def compute(self, view: VideoView) -> Signal:
+        v = _similarity(view, "transcript", "")
+        return Signal(self.name, v, describe(v, lambda i, x: f"similarity to the transcript in its window {x:.2f}"))
+
+
+@register
+class Metadata(SignalSpec):
+    """Title and description speak of the whole video, so they are weak per segment."""
+
+    name, weight, needs = "evidence.metadata", 0.5, ("title", "description")
+
+    def compute(self, view: VideoView) -> Signal:
+        ann, has = view.vec["annotation"], view.has["annotation"]
+        v = masked(np.clip(ann @ view.meta_vec, 0, 1), has) if view.meta_vec is not None else np.full(len(ann), np.nan)
+        return Signal(self.name, v, describe(v, lambda i, x: f"similarity to title/description {x:.2f}"))
+
+
+@register
+class Contrastive(SignalSpec):
+    """A swapped caption is fluent and on topic, but some other segment's evidence fits it better."""
+
+    name, weight, needs = "evidence.contrastive", 0.7, ("plm_caption", "llama3_caption")
+
+    def compute(self, view: VideoView) -> Signal:
+        return _contrastive(view)
+
+
+@register
+class ObjectSupport(SignalSpec):
+    """An invented object is named only in its own annotation."""
+
+    name, weight, needs = "evidence.object_support", 0.8, ("captions, transcript, metadata or other segments",)
+
+    def compute(self, view: VideoView) -> Signal:
+        return _word_support(view, "summary_brief", self.name)
+
+
+@register
+class ActorSupport(SignalSpec):
+    """A swapped-in actor ("a firefighter" in a cooking video) is fluent and well formed, so
+    only the evidence can catch it; object_support's test applied to the actor, same weight."""
+
+    name, weight, needs = "evidence.actor_support", 0.8, ("captions, transcript, metadata or other segments",)
+
+    def compute(self, view: VideoView) -> Signal:
+        return _word_support(view, "actor", self.name)
 
 
 def _contrastive(view: VideoView) -> Signal:
@@ -55,17 +108,6 @@ def _contrastive(view: VideoView) -> Signal:
             else:
                 expl[i] = f"its own evidence ranks above {vals[i]:.0%} of the video's other segments"
     return Signal("evidence.contrastive", vals, expl)
-
-
-def _object_support(view: VideoView) -> Signal:
-    """Share of the brief summary's content words found anywhere else in the video."""
-    return _word_support(view, "summary_brief", "evidence.object_support")
-
-
-def _actor_support(view: VideoView) -> Signal:
-    """Is the actor named anywhere else in the video? A swapped-in actor ("a firefighter"
-    in a cooking video) is fluent and well-formed, so only the evidence can catch it."""
-    return _word_support(view, "actor", "evidence.actor_support")
 
 
 def _word_support(view: VideoView, field: str, name: str) -> Signal:

@@ -14,8 +14,10 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from .base import Signal, describe
+from ..annotation import annotation_text
+from .base import Signal, SignalSpec, describe
 from .context import VideoView
+from .registry import register
 
 
 def _prep(t) -> str | None:
@@ -39,28 +41,32 @@ def anls(a: Sequence[str | None], b: Sequence[str | None], threshold: float = 0.
     return np.where(np.isnan(s), np.nan, np.where(s < threshold, 0.0, s))
 
 
-def annotation_for_opinion(view: VideoView) -> list[str | None]:
-    """The annotation text an opinion is compared with: the root's detailed summary, else the brief one."""
-    seg = view.seg
-    out = []
-    for root, detailed, brief, action in zip(view.is_root, seg.summary_detailed.tolist(), seg.summary_brief.tolist(),
-                                             seg.action_brief.tolist()):
-        primary = detailed if root else brief
-        out.append(primary if isinstance(primary, str) and primary.strip() else action)
-    return out
-
-
 def opinion_levenshtein(view: VideoView) -> np.ndarray:
     """Edit similarity of each segment's annotation to its opinion (computed once per view)."""
     if "levenshtein" not in view.cache:
-        view.cache["levenshtein"] = normalized_similarity(annotation_for_opinion(view), view.opinion_text)
+        view.cache["levenshtein"] = normalized_similarity([annotation_text(r, "opinion") for r in view.seg.to_dict("records")],
+                                                             view.opinion_text)
     return view.cache["levenshtein"]
 
 
-def lexical_signals(view: VideoView) -> list[Signal]:
-    lev = opinion_levenshtein(view)
-    return [
-        Signal("lexical.levenshtein", lev, describe(lev, lambda i, v: f"edit-distance similarity to the opinion {v:.2f}")),
-        Signal("lexical.anls", np.where(np.isnan(lev), np.nan, np.where(lev < 0.5, 0.0, lev)),
-               describe(lev, lambda i, v: f"ANLS to the opinion {v if v >= 0.5 else 0.0:.2f}")),
-    ]
+@register
+class EditSimilarity(SignalSpec):
+    """Shown beside the semantic score, never fused: paraphrases score near 0."""
+
+    name, weight, needs = "lexical.levenshtein", 0.0, ("opinions",)
+
+    def compute(self, view: VideoView) -> Signal:
+        lev = opinion_levenshtein(view)
+        return Signal(self.name, lev, describe(lev, lambda i, v: f"edit-distance similarity to the opinion {v:.2f}"))
+
+
+@register
+class ANLS(SignalSpec):
+    """The workshop's ANLS (edit similarity zeroed below 0.5); shown, not fused."""
+
+    name, weight, needs = "lexical.anls", 0.0, ("opinions",)
+
+    def compute(self, view: VideoView) -> Signal:
+        lev = opinion_levenshtein(view)
+        return Signal(self.name, np.where(np.isnan(lev), np.nan, np.where(lev < 0.5, 0.0, lev)),
+                      describe(lev, lambda i, v: f"ANLS to the opinion {v if v >= 0.5 else 0.0:.2f}"))

@@ -158,3 +158,23 @@ def explain(result: NeighbourResult, i: int, pool_labels: Sequence[str], pool_te
     rel = "annotated like" if v >= 0.5 else "annotated unlike"
     return (f"{rel} its {len(nb)} nearest {lens} look-alikes in other videos (cosine {v:.2f}); "
             f"closest {', '.join(parts)} says \"{said}\"")
+
+
+from .base import Signal, SignalSpec  # noqa: E402  (the spec below; the functions above are pure)
+from .registry import register  # noqa: E402
+
+
+@register
+class NeighboursVisual(SignalSpec):
+    """A look-alike's annotation is indirect evidence (the same look can carry different
+    actions): weaker than the segment's own captions."""
+
+    name, weight, needs, stage = "neighbours.visual", 0.6, ("visual lens vectors",), "lens_signals"
+
+    def compute(self, view) -> Signal:
+        from .lens_context import neighbours_for
+
+        index = view.index
+        res, _ = neighbours_for(index, index.segments, view.keys)
+        labels, texts = index.segments.labels, index.segments.texts
+        return Signal(self.name, res.values, [explain(res, i, labels, texts, index.lens) for i in range(len(view.keys))])

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Signal, cosine_rows, masked
+from .base import Signal, SignalSpec, cosine_rows, masked
 from .context import VideoView
 from .lexical import opinion_levenshtein
+from .registry import register
 
 PARAPHRASE_SEMANTIC = 0.6  # cosine above which a lexically distant pair means the same
 LEXICAL_SAME = 0.5
@@ -25,9 +26,18 @@ def relation(lexical: float, semantic: float) -> str:
     return "disagreement"
 
 
-def semantic_signals(view: VideoView) -> list[Signal]:
-    sem = masked(cosine_rows(view.vec["annotation"], view.vec["opinion"]), view.has["opinion"] & view.has["annotation"])
-    lev = opinion_levenshtein(view)
-    expl = [None if np.isnan(s) else f"{relation(l, s)} with the second opinion (cosine {s:.2f}, edit {0 if np.isnan(l) else l:.2f})"
-            for s, l in zip(sem, lev)]
-    return [Signal("semantic.opinion", sem, expl)]
+@register
+class OpinionAgreement(SignalSpec):
+    """A second opinion may be the one that is wrong: it counts in full only when the
+    segment's own evidence also doubts the annotation (CROWDLAB's idea, simplest form)."""
+
+    name, weight, needs, corroborated_by = "semantic.opinion", 0.9, ("opinions",), "evidence"
+
+    def compute(self, view: VideoView) -> Signal:
+        sem = masked(cosine_rows(view.vec["annotation"], view.vec["opinion"]),
+                     view.has["opinion"] & view.has["annotation"])
+        lev = opinion_levenshtein(view)
+        expl = [None if np.isnan(s) else
+                f"{relation(l, s)} with the second opinion (cosine {s:.2f}, edit {0 if np.isnan(l) else l:.2f})"
+                for s, l in zip(sem, lev)]
+        return Signal(self.name, sem, expl)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Signal, describe
+from .base import Signal, SignalSpec, describe
 from .context import VideoView, overlap_matrix
+from .registry import register
 
 THRESHOLDS = (0.3, 0.5, 0.7)
 
@@ -26,7 +27,10 @@ def tiou(a_start, a_end, b_start, b_end) -> np.ndarray:
     return inter / union
 
 
-def temporal_signals(view: VideoView) -> list[Signal]:
+def _boundary_and_tiou(view: VideoView) -> tuple[Signal, Signal]:
+    """Both per-segment temporal signals (one tIoU matrix), computed once per view."""
+    if "temporal" in view.cache:
+        return view.cache["temporal"]
     seg, ev = view.seg, view.events
     n = len(seg)
     best = np.full(n, np.nan)
@@ -57,10 +61,29 @@ def temporal_signals(view: VideoView) -> list[Signal]:
             if scores:
                 bound[i] = float(np.mean(scores))
                 bexpl[i] = f"boundaries {worst:.1f}s from the nearest opinion event boundary"
-    return [
-        Signal("temporal.boundaries", bound, bexpl),
-        Signal("temporal.best_tiou", best, describe(best, lambda i, x: f"best single-event tIoU {x:.2f}")),
-    ]
+    view.cache["temporal"] = (Signal("temporal.boundaries", bound, bexpl),
+                              Signal("temporal.best_tiou", best, describe(best, lambda i, x: f"best single-event tIoU {x:.2f}")))
+    return view.cache["temporal"]
+
+
+@register
+class Boundaries(SignalSpec):
+    """One opinion's event boundaries are noisy, and structure catches moved nodes: a modest weight."""
+
+    name, weight, needs = "temporal.boundaries", 0.4, ("opinion events",)
+
+    def compute(self, view: VideoView) -> Signal:
+        return _boundary_and_tiou(view)[0]
+
+
+@register
+class BestTIoU(SignalSpec):
+    """Shown, not fused: a parent spanning five events cannot match any one of them."""
+
+    name, weight, needs = "temporal.best_tiou", 0.0, ("opinion events",)
+
+    def compute(self, view: VideoView) -> Signal:
+        return _boundary_and_tiou(view)[1]
 
 
 def video_temporal_metrics(view: VideoView) -> list[tuple[str, float | None, str]]:

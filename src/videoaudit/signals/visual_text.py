@@ -59,3 +59,32 @@ def visual_text_contrastive(clip_vecs: np.ndarray, text_vecs: np.ndarray, ok: np
     margin = np.minimum(own - best_text, own - best_clip)
     out[has] = np.clip(0.5 + 2.0 * margin[has], 0.0, 1.0)
     return out
+
+
+from .base import Signal, SignalSpec  # noqa: E402  (the specs below; the functions above are pure)
+from .registry import register  # noqa: E402
+
+
+class _SharedSpaceSignal(SignalSpec):
+    """Only where the visual backend has a text side; the segment's own pixels, so family evidence."""
+
+    weight, needs, stage = 0.6, ("a shared text-video visual lens",), "lens_signals"
+    part = 0
+
+    def compute(self, view) -> Signal | None:
+        if view.shared_space is None:
+            return None
+        from .lens_context import visual_text_values
+
+        out = visual_text_values(view)
+        return Signal(self.name, out[self.part], out[2 + self.part])
+
+
+@register
+class VisualText(_SharedSpaceSignal):
+    name, part = "evidence.visual_text", 0
+
+
+@register
+class VisualTextContrastive(_SharedSpaceSignal):
+    name, part = "evidence.visual_text_contrastive", 1

@@ -8,11 +8,3 @@ from .base import Answer, OpinionBackend, Task
 
 __all__ = ["Answer", "OpinionBackend", "Task"]
 
-
-def load_builtin() -> None:
-    """Import the built-in backend modules so their ``@register`` lines run (cheap: heavy
-    libraries are imported only when a backend is built)."""
-    import importlib
-
-    for mod in ("openai", "people", "replay", "qwen3_vl", "molmo2"):
-        importlib.import_module(f"{__name__}.{mod}")

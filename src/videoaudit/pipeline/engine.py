@@ -1,62 +1,21 @@
-"""Runs a stage over batches of videos.
+"""The local engine: runs a :class:`~videoaudit.pipeline.stage.Stage` over batches of videos.
 
-A stage is a plain function ``fn(batch: Batch) -> dict[table_name, pa.Table]`` over the
-Arrow rows of a few videos. It never touches the workspace, so the same function runs
-here, one batch after another, or inside Ray Data's ``map_batches`` on a cluster.
-
-The local engine adds what a long run needs: skip videos a previous run finished,
-write each batch's rows before marking its videos done (a SIGKILL loses at most the
-batch in flight), and isolate a failing video by re-running its batch one video at a
-time, so one bad item is recorded and the run goes on.
+It adds what a long run needs: skip videos a previous run finished, mark downstream
+stages stale (the stage graph says which) before rewriting anything, write each batch's
+rows before marking its videos done (a SIGKILL loses at most the batch in flight), and
+isolate a failing video by re-running its batch one video at a time, so one bad item is
+recorded and the run goes on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import pyarrow as pa
 
-from .workspace import Store, chunks, filter_ids
-
-
-@dataclass
-class Batch:
-    """The rows of a few videos that a stage reads; every table is in its canonical schema."""
-
-    tables: dict[str, pa.Table]
-
-    def __getattr__(self, name: str) -> pa.Table:
-        try:
-            return self.__dict__["tables"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    @property
-    def video_ids(self) -> list[str]:
-        return self.tables["videos"].column("video_id").to_pylist()
-
-    def only(self, video_id: str) -> "Batch":
-        return Batch({k: filter_ids(t, [video_id]) for k, t in self.tables.items()})
-
-
-StageFn = Callable[[Batch], dict[str, pa.Table]]
-
-
-@dataclass
-class Stage:
-    name: str
-    fn: StageFn
-    writes: tuple[str, ...]  # tables whose per-video rows this stage owns
-    reads: tuple[str, ...] = ("videos", "segments", "opinions")
-
-
-@dataclass
-class StageReport:
-    stage: str
-    done: int = 0
-    skipped: int = 0
-    failed: dict[str, str] = field(default_factory=dict)
+from ..workspace import Store, chunks
+from .graph import invalidate
+from .stage import Batch, Stage, StageReport
 
 
 class LocalEngine:
@@ -78,10 +37,16 @@ class LocalEngine:
         touched = store.touched(stage.name)  # may have rows (even unfinished): replace, never duplicate
         todo = [v for v in all_ids if v not in finished]
         report = StageReport(stage.name, skipped=len(all_ids) - len(todo))
+        if todo:
+            stage.setup()
+        run_wide_stale = False
         for ids in chunks(todo, self.batch_size):
             batch = self.load(ids, stage.reads)
             ok, failed, outputs = self._run_batch(stage, batch)
             fresh = touched.isdisjoint(ids)
+            if ok:  # before any write, so a kill leaves them stale; run-wide dependents once per run
+                invalidate(store, stage.name, ok, run_scope=not run_wide_stale)
+                run_wide_stale = True
             if fresh:  # say "started" before the first write, so a kill from here on is repaired
                 store.mark(stage.name, ids, status="running")
             for name in stage.writes:
@@ -100,7 +65,7 @@ class LocalEngine:
 
     def _run_batch(self, stage: Stage, batch: Batch):
         try:
-            return batch.video_ids, {}, stage.fn(batch)
+            return batch.video_ids, {}, stage.process(batch)
         except Exception:
             pass
         # Isolate the culprit(s): one video at a time, concatenate what succeeded.
@@ -109,7 +74,7 @@ class LocalEngine:
         parts: dict[str, list[pa.Table]] = {}
         for vid in batch.video_ids:
             try:
-                out = stage.fn(batch.only(vid))
+                out = stage.process(batch.only(vid))
             except Exception as exc:  # recorded, never raised: the run goes on
                 failed[vid] = f"video {vid}: {type(exc).__name__}: {exc}"
                 continue
@@ -117,9 +82,3 @@ class LocalEngine:
             for name, t in out.items():
                 parts.setdefault(name, []).append(t)
         return ok, failed, {n: pa.concat_tables(ts) for n, ts in parts.items()}
-
-
-def _empty(name: str) -> pa.Table:
-    from .schema import TABLES
-
-    return TABLES[name].empty_table()
