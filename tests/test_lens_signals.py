@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from videoaudit import schema as S
-from videoaudit.confidence import Calibration, FusionConfig, fuse
+from videoaudit.confidence import Calibration, FusionConfig, fuse, signal_values
 from videoaudit.lens_signals import (NEIGHBOURS, VISUAL_TEXT, VISUAL_TEXT_CONTRASTIVE, LensIndex,
                                      compute_lens_signals, read_vectors)
 from videoaudit.models.registry import register
@@ -286,7 +286,7 @@ def test_fusion_picks_up_lens_signals():
     assert worst == ("bike-1", "s2")
     assert conf.loc[worst, "tier"] == "review"
     assert any(r.startswith(NEIGHBOURS) or r.startswith("evidence.visual_text") for r in conf.loc[worst, "reasons"])
-    assert NEIGHBOURS in json.loads(conf.loc[worst, "signals"])
+    assert NEIGHBOURS in signal_values(conf.loc[worst, "signals"])
     # switching the lens signals off gives every segment the same (no-evidence) confidence
     off = FusionConfig()
     off.weights = {k: (0.0 if k in (NEIGHBOURS, VISUAL_TEXT, VISUAL_TEXT_CONTRASTIVE) else v)
@@ -326,7 +326,7 @@ def test_run_ledger_resume_and_fingerprint(tmp_path):
     assert rep["lens_signals"].done == 9
     assert ws.store.count("lens_signals") == 3 * 4 * 9
     conf = ws.confidence_map().to_pandas().set_index(["video_id", "segment_id"])
-    assert NEIGHBOURS in json.loads(conf.loc[("bike-1", "s2"), "signals"])
+    assert NEIGHBOURS in signal_values(conf.loc[("bike-1", "s2"), "signals"])
     assert rep["confidence"].done == 9
     # resume: nothing changed, nothing redone
     rep = ws.run()

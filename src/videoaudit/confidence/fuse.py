@@ -189,4 +189,4 @@ def video_confidence(conf: pa.Table) -> pa.Table:
 
 def signal_values(cell) -> dict[str, float | None]:
     """A confidence row's ``signals`` cell (a list of {signal, value}) as ``{signal: value}``."""
-    return {d["signal"]: d["value"] for d in (cell or [])}
+    return {} if cell is None else {d["signal"]: d["value"] for d in cell}
