@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from videoaudit import schema as S
@@ -91,7 +89,7 @@ def data() -> ReportData:
             "video_id": r["video_id"], "segment_id": r["segment_id"], "level": r["level"], "start": r["start"],
             "end": r["end"], "confidence": c, "tier": tier(c),
             "reasons": [] if (c or 0) > 0.7 else ["low lexical overlap with captions", "opinion disagrees: " + XSS],
-            "signals": json.dumps(sigs),
+            "signals": [{"signal": k, "value": v} for k, v in sigs.items()],
         })
         for name, v in sigs.items():
             sig_rows.append({"video_id": r["video_id"], "segment_id": r["segment_id"], "signal": name,

@@ -16,7 +16,7 @@ from .context import VideoView, content_words
 from .registry import register
 
 
-def _similarity(view: VideoView, key: str, what: str) -> np.ndarray:
+def _similarity(view: VideoView, key: str) -> np.ndarray:
     return masked(cosine_rows(view.vec["annotation"], view.vec[key]), view.has["annotation"] & view.has[key])
 
 
@@ -27,7 +27,7 @@ class Captions(SignalSpec):
     name, weight, needs = "evidence.captions", 0.9, ("plm_caption", "llama3_caption")
 
     def compute(self, view: VideoView) -> Signal:
-        v = _similarity(view, "captions", "")
+        v = _similarity(view, "captions")
         return Signal(self.name, v, describe(v, lambda i, x: f"similarity to its own and inner captions {x:.2f}"))
 
 
@@ -38,7 +38,7 @@ class Transcript(SignalSpec):
     name, weight, needs = "evidence.transcript", 0.6, ("transcript",)
 
     def compute(self, view: VideoView) -> Signal:
-        v = _similarity(view, "transcript", "")
+        v = _similarity(view, "transcript")
         return Signal(self.name, v, describe(v, lambda i, x: f"similarity to the transcript in its window {x:.2f}"))
 
 
