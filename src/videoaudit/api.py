@@ -57,10 +57,16 @@ def progress_bar(enabled: bool, label: str, total: int | None) -> Iterator[Calla
 class Workspace:
     """An audit workspace: a LanceDB directory with every table of the audit."""
 
-    def __init__(self, path: str | Path, text_model: str = "minilm", batch_size: int = 32, progress: bool = False):
+    def __init__(self, path: str | Path, text_model: str | None = None, batch_size: int = 32, progress: bool = False,
+                 device: str | None = None):
+        """``text_model``: the signals' sentence embedder by registry name (default: models.text.DEFAULT_TEXT_MODEL).
+        ``device``: "cpu", "cuda", "cuda:1", ... for every model of a run; None picks CUDA when visible."""
+        from .models.text import DEFAULT_TEXT_MODEL
+
         self.path = Path(path)
         self.store = Store(self.path)
-        self.text_model = text_model
+        self.text_model = text_model or DEFAULT_TEXT_MODEL
+        self.device = device
         self.engine = LocalEngine(self.store, batch_size=batch_size)
         self.progress = progress
         self.last_cascade: dict | None = None
@@ -148,7 +154,7 @@ class Workspace:
         from .models import get
         from .opinions.runner import run_backend, select_videos
 
-        opts = dict(options or {})
+        opts = dict(with_device(options, self.device, "opinion", backend) or {})
         if model is not None:
             opts["model"] = model
         be = get("opinion", backend, **opts)
@@ -202,6 +208,9 @@ class Workspace:
         from .stages import confidence_stage, signals_stage
 
         off = (None, "none")
+        self._record_device()
+        visual_options = with_device(visual_options, self.device, "visual", visual)
+        grounding_options = with_device(grounding_options, self.device, "grounding", grounding)
         wanted = list(stages or ("pixels", "transcript", "signals", "lens_signals", "confidence", "lenses"))
         wanted = ["pixels" if w == "media" else w for w in wanted]  # the media stage became the pixels stage
         ids = self.video_ids()
@@ -234,10 +243,11 @@ class Workspace:
         if "transcript" in wanted and transcript not in off:
             sync_backends(self.store, "transcript", {"transcript": transcript})
             with progress_bar(self.progress, "transcript lens", len(ids)) as adv:
-                reports["transcript"] = self.engine.run(transcript_stage(transcript), ids, adv, redo=redo)
+                reports["transcript"] = self.engine.run(transcript_stage(transcript, device=self.device), ids, adv,
+                                                        redo=redo)
         if "signals" in wanted:
             with progress_bar(self.progress, "signals", len(ids)) as adv:
-                reports["signals"] = self.engine.run(signals_stage(self.text_model), ids, adv, redo=redo)
+                reports["signals"] = self.engine.run(signals_stage(self.text_model, self.device), ids, adv, redo=redo)
             if reports["signals"].done:
                 self.store.forget(DOWNSTREAM["signals"])
         if "lens_signals" in wanted:  # after the lens tables exist; nothing when no lens ran
@@ -270,6 +280,18 @@ class Workspace:
                 rep.skipped = len(ids)
             reports["lenses"] = rep
         return reports
+
+    def text_embedder(self):
+        """The signals' text model (one instance per process and settings, from the registry)."""
+        from .models import get
+
+        return get("text", self.text_model, **({"device": self.device} if self.device else {}))
+
+    def _record_device(self) -> None:
+        from .manifest import record_run_device
+        from .models.device import pick_device
+
+        record_run_device(self.path, pick_device(self.device))
 
     # -- lenses ---------------------------------------------------------------------
     def analyse_lenses(self, map_method: str = "umap", k: int = 10, thresholds: dict | None = None) -> dict:
@@ -336,18 +358,9 @@ class Workspace:
         return self.store.read("errors")
 
     def status(self) -> dict:
-        from .opinions.cascade import load
+        from .status import workspace_status
 
-        st = self.store.status()
-        c = load(self.path)
-        if c:
-            st["cascade"] = {k: v for k, v in c.items() if k != "selected"}
-        from .lenses.backends import read_records
-
-        lens_backends = read_records(self.path)
-        if lens_backends:
-            st["lens_backends"] = lens_backends  # which backend + options made each lens's vectors
-        return st
+        return workspace_status(self.path)
 
     # -- out ------------------------------------------------------------------------
     def export(self, out: str | Path, format: str = "jsonl") -> Path:
@@ -400,6 +413,18 @@ class Workspace:
             if t is not None:
                 out[lens] = video_matrix(t)
         return out
+
+
+def with_device(options: dict | None, device: str | None, role: str, name: str | None) -> dict | None:
+    """A lens backend's options with the run's ``device`` added where the backend takes one
+    (weight-free backends do not); an explicit ``device`` option wins."""
+    from .models.registry import factory
+    from .models.device import accepts_device
+
+    if device is None or name in (None, "none") or (options and "device" in options):
+        return options
+    fn = factory(role, name)
+    return {**(options or {}), "device": device} if fn is not None and accepts_device(fn) else options
 
 
 def _schema(name: str) -> pa.Schema:

@@ -21,12 +21,16 @@ def media_stage(thumbnails: int = THUMBNAILS_PER_VIDEO, width: int = 160) -> Sta
     return pixels_stage(visual=None, grounding=None, thumbnails=thumbnails, width=width)
 
 
-def signals_stage(text_model: str = "minilm") -> Stage:
+def signals_stage(text_model: str | None = None, device: str | None = None) -> Stage:
     from .models import get
+    from .models.text import DEFAULT_TEXT_MODEL
     from .signals import compute_signals
 
+    name = text_model or DEFAULT_TEXT_MODEL
+    opts = {"device": device} if device else {}
+
     def run(batch: Batch) -> dict[str, pa.Table]:
-        embedder = get("text", text_model)
+        embedder = get("text", name, **opts)
         return compute_signals(batch.videos, batch.segments, batch.opinions, embedder)
 
     return Stage("signals", run, writes=("signals", "video_signals"))

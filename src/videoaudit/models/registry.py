@@ -26,6 +26,12 @@ def names(role: str) -> list[str]:
     return sorted(n for r, n in _FACTORIES if r == role)
 
 
+def factory(role: str, name: str) -> Callable[..., Any] | None:
+    """The registered factory of ``name`` for ``role`` (None when unknown)."""
+    _load_builtin()
+    return _FACTORIES.get((role, name))
+
+
 def get(role: str, name: str, **kwargs) -> Any:
     """The backend ``name`` for ``role``, built once per process and per settings."""
     _load_builtin()
@@ -50,7 +56,7 @@ def get(role: str, name: str, **kwargs) -> Any:
 
 
 def _load_builtin() -> None:
-    from . import hashing, pixels, text  # noqa: F401  (each registers its backends on import)
+    from . import hashing, pixels, static, text  # noqa: F401  (each registers its backends on import)
     # transformers VLM adapters: cheap to import (torch / transformers load on first use)
     from . import molmo2_embedding, qwen3_vl_embedding  # noqa: F401
     from ..opinions.backends import load_builtin
