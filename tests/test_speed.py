@@ -143,3 +143,36 @@ def test_static_model_is_distilled_once_and_embeds_meaning():
     assert np.array_equal(v[0], v[3])
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2
     assert emb.embed([]).shape == (0, emb.dim)
+
+
+# -- the text cache -----------------------------------------------------------------------------
+class _Counting:
+    """A real embedder (hashing) that counts the texts it is asked for."""
+
+    def __init__(self):
+        from videoaudit.models.hashing import HashingEmbedder
+
+        self.inner = HashingEmbedder()
+        self.name, self.dim, self.asked = "counting-hashing", self.inner.dim, []
+
+    def embed(self, texts):
+        self.asked += list(texts)
+        return self.inner.embed(texts)
+
+
+def test_text_cache_embeds_each_text_once_and_survives_a_new_process(tmp_path):
+    from videoaudit.models.text_cache import CachedEmbedder, text_key
+
+    inner = _Counting()
+    c = CachedEmbedder(inner, tmp_path / "ws")
+    texts = ["a man whisks eggs", "someone beats eggs", "a man whisks eggs"]
+    first = c.embed(texts)
+    assert inner.asked == ["a man whisks eggs", "someone beats eggs"]
+    assert np.array_equal(first, inner.inner.embed(texts))  # identical vectors, duplicates included
+    again = c.embed(["someone beats eggs", "a new text"])
+    assert inner.asked[2:] == ["a new text"] and np.array_equal(again[0], first[1])
+    fresh_inner = _Counting()
+    fresh = CachedEmbedder(fresh_inner, tmp_path / "ws")  # another process: the table, not memory
+    assert np.array_equal(fresh.embed(texts), first) and fresh_inner.asked == []
+    assert text_key("a", "b") != text_key("ab", "") and len(text_key("m", "t")) == 32
+    assert c.embed([]).shape == (0, c.dim)

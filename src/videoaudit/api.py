@@ -243,11 +243,11 @@ class Workspace:
         if "transcript" in wanted and transcript not in off:
             sync_backends(self.store, "transcript", {"transcript": transcript})
             with progress_bar(self.progress, "transcript lens", len(ids)) as adv:
-                reports["transcript"] = self.engine.run(transcript_stage(transcript, device=self.device), ids, adv,
+                reports["transcript"] = self.engine.run(transcript_stage(transcript, device=self.device, cache_root=self.path), ids, adv,
                                                         redo=redo)
         if "signals" in wanted:
             with progress_bar(self.progress, "signals", len(ids)) as adv:
-                reports["signals"] = self.engine.run(signals_stage(self.text_model, self.device), ids, adv, redo=redo)
+                reports["signals"] = self.engine.run(signals_stage(self.text_model, self.device, self.path), ids, adv, redo=redo)
             if reports["signals"].done:
                 self.store.forget(DOWNSTREAM["signals"])
         if "lens_signals" in wanted:  # after the lens tables exist; nothing when no lens ran
@@ -284,8 +284,9 @@ class Workspace:
     def text_embedder(self):
         """The signals' text model (one instance per process and settings, from the registry)."""
         from .models import get
+        from .models.text_cache import cached
 
-        return get("text", self.text_model, **({"device": self.device} if self.device else {}))
+        return cached(get("text", self.text_model, **({"device": self.device} if self.device else {})), self.path)
 
     def _record_device(self) -> None:
         from .manifest import record_run_device
