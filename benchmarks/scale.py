@@ -88,7 +88,6 @@ def real_workspace(workdir: Path):
 
 def signals_with(ws, text_model: str, timed: bool) -> dict:
     """Redo the signals stage with ``text_model`` (model loaded beforehand), then the confidence."""
-    from videoaudit.evaluate import detection
     from videoaudit.models import get, registry
 
     t0 = time.perf_counter()
