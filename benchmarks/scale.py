@@ -204,6 +204,14 @@ def bench_memory(tmp: Path, small: int, large: int, replicate: bool) -> dict:
                                     tracemalloc_top=0, replicate=replicate)
     res["large_input"] = (f"the {small}-video sample replicated with renamed video ids" if replicate
                           else f"write_sample(videos={large})")
+    for label in ("1k", "10k"):  # growth above the RSS right after the imports (same for both runs)
+        run = res.get(f"pipeline_{label}") or {}
+        if run.get("rss_mb_after_load") is not None:
+            res[f"rss_growth_mb_{label}"] = round(run["peak_rss_mb"] - run["rss_mb_after_load"], 1)
+    if res.get("rss_growth_mb_1k"):
+        res["memory_growth_ratio_10k_vs_1k"] = round(res["rss_growth_mb_10k"] / res["rss_growth_mb_1k"], 3)
+    _say(f"memory growth above the after-import RSS: {res.get('rss_growth_mb_1k')} MB (1k) vs "
+         f"{res.get('rss_growth_mb_10k')} MB (10k); 10k input: {res['large_input']}")
     return res
 
 
