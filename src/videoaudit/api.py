@@ -36,10 +36,16 @@ class IngestSummary:
 class Workspace:
     """An audit workspace: a LanceDB directory with every table of the audit."""
 
-    def __init__(self, path: str | Path, text_model: str = "minilm", batch_size: int = 32, progress: bool = False):
+    def __init__(self, path: str | Path, text_model: str | None = None, batch_size: int = 32, progress: bool = False,
+                 device: str | None = None):
+        """``text_model``: the signals' sentence embedder by registry name (default: models.text.DEFAULT_TEXT_MODEL).
+        ``device``: "cpu", "cuda", "cuda:1", ... for every model of a run; None picks CUDA when visible."""
+        from .models.text import DEFAULT_TEXT_MODEL
+
         self.path = Path(path)
         self.store = Store(self.path)
-        self.text_model = text_model
+        self.text_model = text_model or DEFAULT_TEXT_MODEL
+        self.device = device
         self.engine = LocalEngine(self.store, batch_size=batch_size)
         self.progress = progress
         self.last_cascade: dict | None = None
@@ -127,7 +133,9 @@ class Workspace:
         from .models import get
         from .opinions.runner import run_backend, select_videos
 
-        opts = dict(options or {})
+        from .models.device import with_device
+
+        opts = dict(with_device(options, self.device, "opinion", backend) or {})
         if model is not None:
             opts["model"] = model
         be = get("opinion", backend, **opts)
@@ -161,8 +169,22 @@ class Workspace:
         """
         from .pipeline.run import RunConfig, run_pipeline
 
+        self._record_device()
         cfg = RunConfig(stages=stages, redo=redo, video_ids=video_ids, **lens_options)
         return run_pipeline(self, cfg)
+
+    def text_embedder(self):
+        """The signals' text model (one instance per process and settings, from the registry)."""
+        from .models import get
+        from .models.text_cache import cached
+
+        return cached(get("text", self.text_model, **({"device": self.device} if self.device else {})), self.path)
+
+    def _record_device(self) -> None:
+        from .manifest import record_run_device
+        from .models.device import pick_device
+
+        record_run_device(self.path, pick_device(self.device))
 
     # -- lenses ---------------------------------------------------------------------
     def analyse_lenses(self, map_method: str = "umap", k: int = 10, thresholds: dict | None = None) -> dict:
@@ -229,18 +251,9 @@ class Workspace:
         return self.store.read("errors")
 
     def status(self) -> dict:
-        from .opinions.cascade import load
+        from .status import workspace_status
 
-        st = self.store.status()
-        c = load(self.path)
-        if c:
-            st["cascade"] = {k: v for k, v in c.items() if k != "selected"}
-        from .lenses.backends import read_records
-
-        lens_backends = read_records(self.path)
-        if lens_backends:
-            st["lens_backends"] = lens_backends  # which backend + options made each lens's vectors
-        return st
+        return workspace_status(self.path)
 
     # -- out ------------------------------------------------------------------------
     def export(self, out: str | Path, format: str = "jsonl") -> Path:

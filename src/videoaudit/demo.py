@@ -13,7 +13,7 @@ DEMO_BUDGET = 0.25
 
 
 def run_demo(out: Path, videos: int = 12, seed: int = 0, media: bool = True, console=None,
-             budget: float = DEMO_BUDGET) -> dict:
+             budget: float = DEMO_BUDGET, text_model: str | None = None) -> dict:
     """sample -> ingest -> cascade (cheap signals, second opinion on the least-confident ``budget``
     share, ``people`` grounding where they disagree) -> report.
 
@@ -31,7 +31,7 @@ def run_demo(out: Path, videos: int = 12, seed: int = 0, media: bool = True, con
     say(f"[bold]1/4 sample[/bold] {videos} videos -> {data}")
     with progress_bar(console is not None, "sample", videos) as advance:
         write_sample(data, videos=videos, seed=seed, media=media, progress=advance)
-    ws = Workspace(out / "workspace", progress=console is not None)
+    ws = Workspace(out / "workspace", progress=console is not None, text_model=text_model)
     say("[bold]2/4 ingest[/bold]")
     ing = ws.ingest(data / "annotations.parquet", format="action100m", media=data / "videos" if media else None)
     grounding = "people" if media else None

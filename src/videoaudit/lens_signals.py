@@ -99,9 +99,7 @@ def run_lens_signals(ws, lens: str = "visual", redo: bool = False, k: int = DEFA
     finished = set() if redo else store.finished(STAGE)
     if all(v in finished for v in ids):
         return StageReport(STAGE, skipped=len(ids))
-    from .models import get
-
-    index.embed(get("text", ws.text_model))
+    index.embed(ws.text_embedder())
     from .lenses.backends import recorded
 
     spec = recorded(store.root, lens, index.backend)

@@ -4,7 +4,7 @@ Per-video progress lives in the ledger table; what is not per video lives here, 
 section per owner: ``lens_backends`` (which backend and options made each lens),
 ``stages`` (the configuration fingerprint each stage last ran with: the stage graph
 invalidates everything downstream when one changes), ``cascade`` (the last cascade's
-summary), ``run`` (device and settings of the last run). Writes are atomic (write a
+summary), ``device`` (where the last run's models ran). Writes are atomic (write a
 temporary file, then rename), so a killed run never leaves half a manifest.
 
 Workspaces from before the manifest kept three sidecar files; :func:`read_manifest`
@@ -79,3 +79,11 @@ def update_section(root: str | Path, name: str, value: Any) -> None:
     else:
         data[name] = value
     write_manifest(root, data)
+
+
+def record_run_device(root: str | Path, device: str) -> None:
+    """Say which device the latest run's models were asked to run on ("cpu", "cuda", ...)."""
+    data = read_manifest(root)
+    if data.get("device") != device:
+        data["device"] = device
+        write_manifest(root, data)

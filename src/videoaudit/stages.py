@@ -12,12 +12,18 @@ from .pipeline.stage import Batch, Stage
 from .lenses.stages import pixels_stage, transcript_stage  # noqa: F401  (re-exported)
 
 
-def signals_stage(text_model: str = "minilm") -> Stage:
+def signals_stage(text_model: str | None = None, device: str | None = None, cache_root=None) -> Stage:
+    """``cache_root``: the workspace whose ``text_cache`` table holds vectors by content hash."""
     from .models import get
+    from .models.text import DEFAULT_TEXT_MODEL
+    from .models.text_cache import cached
     from .signals import compute_signals
 
+    name = text_model or DEFAULT_TEXT_MODEL
+    opts = {"device": device} if device else {}
+
     def run(batch: Batch) -> dict[str, pa.Table]:
-        embedder = get("text", text_model)
+        embedder = cached(get("text", name, **opts), cache_root)
         return compute_signals(batch.videos, batch.segments, batch.opinions, embedder)
 
     return Stage("signals", run, writes=("signals", "video_signals"))

@@ -13,7 +13,6 @@ import datetime as _dt
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import lancedb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -50,6 +49,8 @@ class Store:
         # Bounded caches: Lance's defaults (6 GiB index, 1 GiB metadata) keep the metadata of
         # every version a long run writes, so resident memory grew with the number of batches
         # (measured: 9 MB per 100 videos through the signals stage, 2 MB with these bounds).
+        import lancedb  # here, not at import: it costs seconds, and `videoaudit --help` needs none of it
+
         session = lancedb.Session(index_cache_size_bytes=CACHE_BYTES["index"],
                                   metadata_cache_size_bytes=CACHE_BYTES["metadata"])
         self.db = lancedb.connect(str(self.root), read_consistency_interval=_dt.timedelta(0), session=session)
@@ -223,20 +224,10 @@ class Store:
         return len(rows)
 
     def status(self) -> dict:
-        """Counts per table and per stage, for `videoaudit status`."""
-        tables = {name: self.count(name) for name in S.TABLES}
-        tables.update({name: self.count(name) for name in sorted(self.names()) if S.is_embeddings_table(name)})
-        stages: dict[str, dict[str, int]] = {}
-        prog = self.read("progress", columns=["stage", "status"])
-        if prog.num_rows:
-            grouped = prog.group_by(["stage", "status"]).aggregate([([], "count_all")])
-            for st, status, n in zip(*(grouped.column(c).to_pylist() for c in ("stage", "status", "count_all"))):
-                stages.setdefault(st, {})[status] = n
-        errs = self.read("errors", columns=["stage"])
-        by_stage: dict[str, int] = {}
-        for st in errs.column("stage").to_pylist():
-            by_stage[st] = by_stage.get(st, 0) + 1
-        return {"tables": tables, "stages": stages, "errors": by_stage}
+        """Counts per table and per stage, for `videoaudit status` (status.py reads them without LanceDB)."""
+        from .status import table_status
+
+        return table_status(self.root)
 
 
 def filter_ids(table: pa.Table, video_ids: Sequence[str]) -> pa.Table:

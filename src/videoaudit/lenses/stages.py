@@ -160,7 +160,8 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
     return Stage("pixels", run, writes=writes, reads=("videos", "segments"))
 
 
-def transcript_stage(model: str = "minilm", max_words: int | None = None) -> Stage:
+def transcript_stage(model: str = "minilm", max_words: int | None = None, device: str | None = None,
+                     cache_root=None) -> Stage:
     """The transcript lens: a vector per video (whole transcript) and per annotated segment
     (entries overlapping its window), from any text model of the registry (lenses/transcript.py)."""
     from ..models import get
@@ -169,7 +170,9 @@ def transcript_stage(model: str = "minilm", max_words: int | None = None) -> Sta
     mw = max_words or MAX_WORDS
 
     def run(batch: Batch) -> dict[str, pa.Table]:
-        embedder = get("text", model)
+        from ..models.text_cache import cached
+
+        embedder = cached(get("text", model, **({"device": device} if device else {})), cache_root)
         annotated = _annotated(batch)
         work, keys = [], []
         for v in batch.videos.to_pylist():

