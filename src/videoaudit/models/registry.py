@@ -50,7 +50,7 @@ def get(role: str, name: str, **kwargs) -> Any:
 
 
 def _load_builtin() -> None:
-    from . import hashing, pixels, text  # noqa: F401  (each registers its backends on import)
+    from . import entailment, hashing, pixels, text  # noqa: F401  (each registers its backends on import)
     # transformers VLM adapters: cheap to import (torch / transformers load on first use)
     from . import molmo2_embedding, qwen3_vl_embedding  # noqa: F401
     from ..opinions.backends import load_builtin
