@@ -154,7 +154,7 @@ PLACES: dict[str, str] = {
     "garage": "garage", "workshop": "workshop", "classroom": "classroom", "gym": "gym", "studio": "studio",
     "store": "shop", "shop": "shop", "supermarket": "shop", "market": "shop", "restaurant": "restaurant",
     "cafe": "restaurant", "church": "church", "hospital": "hospital", "school": "school",
-    "laboratory": "laboratory", "lab": "laboratory", "warehouse": "warehouse", "basement": "basement",
+    "laboratory": "laboratory", "warehouse": "warehouse", "basement": "basement",
     "attic": "attic", "hallway": "hallway", "corridor": "hallway", "arena": "arena",
     "stadium": "stadium", "park": "park", "garden": "garden", "yard": "garden", "backyard": "garden",
     "lawn": "garden", "meadow": "field", "farm": "farm", "beach": "beach", "shore": "beach",
@@ -203,7 +203,7 @@ PLACE_PREPOSITIONS = frozenset("in at inside outside on near beside by within ac
 #: Verbs that say nothing checkable about what is done (the video "shows", a man "is").
 LIGHT_VERBS = frozenset("""be have do show appear seem become begin start continue remain display feature include
 depict see look watch make let get keep go come use end finish stay capture film record highlight reveal
-present""".split())
+present avoid try allow cause help need want attempt manage ensure""".split())
 #: Particles that make a phrasal verb ("pick up", "turn off").
 PARTICLES = frozenset("up down on off out in away back over around aside apart together".split())
 #: Pairs of actions that undo each other (a verb and its opposite on the same object contradict).
