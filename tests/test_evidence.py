@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pyarrow as pa
-import pytest
 
 from conftest import REAL_PARQUET
 from videoaudit.evidence import CLAIM_ROWS, KINDS, Matcher, SourceIndex, audit_video, claim_rows

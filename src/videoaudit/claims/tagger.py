@@ -5,9 +5,10 @@ re-uploads there are of unknown provenance. So: function words take their tag fr
 ``lexicon.CLOSED_CLASS`` (a dict look-up: spaCy's ``attribute_ruler`` did the same with Matcher
 patterns at a third of the pipeline's speed); lemminflect's dictionary and spaCy's lookup tables
 (spacy-lookups-data) give every other word its possible parts of speech, lemmas and inflected
-forms; and the ``va_tagger`` component below picks one reading per word from its neighbours (after a determiner a word is a noun or an adjective; after a subject, a
-3rd-person or past form is a verb; at the start of an instruction a base form is a verb). Annotation
-and caption text is simple, present-tense, descriptive English, which is what these rules assume.
+forms; and the ``va_tagger`` component below picks one reading per word from its neighbours
+(after a determiner a word is a noun; after a subject, a 3rd-person or past form is a verb; at
+the start of an instruction a base form is a verb). Annotation and caption text is simple,
+present-tense, descriptive English, which is what these rules assume.
 """
 
 from __future__ import annotations

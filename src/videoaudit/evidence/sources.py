@@ -89,7 +89,8 @@ class VideoSources:
 
     def _video_sources(self) -> list[Source]:
         v = self.video
-        end = float(v.get("duration") or max((s.get("end") or 0.0) for s in self.segments) if self.segments else 0.0)
+        last = max(((s.get("end") or 0.0) for s in self.segments), default=0.0)
+        end = float(v.get("duration") or last)
         out = []
         if isinstance(v.get("title"), str) and v["title"].strip():
             out.append(Source("title", None, 0.0, end, v["title"], "title"))
