@@ -8,7 +8,13 @@ On the 5 real videos of ../shared/data/action100m/examples-public.parquet:
 - what the audit says of these (unfaulted) annotations: share of claims supported /
   contradicted / unchecked, mean evidence coverage, copies found.
 
-Usage: python benchmarks/claims.py [--parquet PATH]. The last line printed is one JSON object.
+- with ``--planted N``: on the N smallest videos, simple word swaps planted one kind at a time into
+  every audited segment whose field has the word (actor gender man<->woman, a count two<->four,
+  a colour red<->blue / black<->white, open<->close): the share of swapped claims the audit then
+  calls contradicted, beside the share of the same claims contradicted before the swap. These
+  swaps are this script's own, not the benchmark injector's; nothing was tuned on them.
+
+Usage: python benchmarks/claims.py [--parquet PATH] [--planted N]. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ TEXT_FIELDS = ("summary_brief", "summary_detailed", "action_brief", "action_deta
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--parquet", default=str(REAL if REAL.exists() else "/work/shared/data/action100m/examples-public.parquet"))
+    ap.add_argument("--planted", type=int, default=0)
     args = ap.parse_args()
     from videoaudit.claims import extract_claims
     from videoaudit.claims.nlp import pipeline
@@ -72,10 +79,52 @@ def main() -> None:
         "mean_coverage": round(sum(covs) / len(covs), 4), "copies": copies, "example_reasons": examples,
         "load_average": os.getloadavg()[0],
     }
+    if args.planted:
+        result["planted"] = planted(sorted(videos, key=lambda v: len(v.segments))[: args.planted])
     for k, val in result.items():
         if k not in ("per_video", "example_reasons"):
             print(f"{k}: {val}")
     print(json.dumps(result))
+
+
+SWAPS = {  # kind -> (field, {word: replacement})
+    "gender": ("actor", {"man": "woman", "woman": "man", "men": "women", "women": "men"}),
+    "count": ("summary_brief", {"two": "four", "four": "two", "three": "five"}),
+    "colour": ("summary_detailed", {"red": "blue", "blue": "red", "black": "white", "white": "black",
+                                    "green": "yellow"}),
+    "antonym": ("action_detailed", {"open": "close", "opens": "closes", "close": "open", "closes": "opens",
+                                    "removes": "adds", "adds": "removes", "remove": "add", "add": "remove"}),
+}
+
+
+def planted(videos) -> dict:
+    """Share of swapped words whose claim the audit calls contradicted, per kind (see the docstring)."""
+    import re
+
+    from videoaudit.evidence import audit_video
+
+    out = {}
+    for kind, (field, table) in SWAPS.items():
+        pattern = re.compile(r"\b(" + "|".join(table) + r")\b")
+        hit = base = n = 0
+        for v in videos:
+            swapped = []
+            for s in v.segments:
+                text = s.get(field)
+                if isinstance(text, str) and pattern.search(text):
+                    swapped.append({**s, field: pattern.sub(lambda m: table[m.group(1)], text, count=1)})
+                else:
+                    swapped.append(s)
+            changed = {s["segment_id"] for s, t in zip(v.segments, swapped) if s is not t}
+            before = {a.segment_id: a for a in audit_video(v.video, v.segments) if a.segment_id in changed}
+            after = {a.segment_id: a for a in audit_video(v.video, swapped) if a.segment_id in changed}
+            for sid in changed:
+                n += 1
+                hit += any(r.status == "contradicted" for r in after[sid].claims if r.claim.field == field)
+                base += any(r.status == "contradicted" for r in before[sid].claims if r.claim.field == field)
+        out[kind] = {"segments": n, "contradicted_after": round(hit / n, 3) if n else None,
+                     "contradicted_before": round(base / n, 3) if n else None}
+    return out
 
 
 if __name__ == "__main__":
