@@ -28,6 +28,7 @@ BUILTIN: dict[tuple[str, str], str] = {
     ("opinion", "replay"): "videoaudit.opinions.backends.replay:_replay",
     ("opinion", "qwen3-vl"): "videoaudit.opinions.backends.qwen3_vl:_qwen3_vl",
     ("opinion", "molmo2"): "videoaudit.opinions.backends.molmo2:_molmo2",
+    ("entailment", "cross-encoder"): "videoaudit.models.entailment:_cross_encoder",
 }
 _FACTORIES: dict[tuple[str, str], Callable[..., Any]] = {}
 _INSTANCES: dict[tuple, Any] = {}
