@@ -13,13 +13,16 @@ import numpy as np
 
 from videoaudit.evaluate import detection, read_truth
 
-#: Measured on this sample: overall AUROC 0.998, every kind >= 0.97. The floors leave room for
-#: a fusion redesign that trades some synthetic accuracy for robustness elsewhere, yet a
-#: fusion that stopped detecting (AUROC about 0.5) or detected only half the kinds fails them.
+#: Measured on this sample (2026-12-01, fusion of main at 80accfa): overall AUROC 0.971 (34 faulted
+#: of 137 audited segments), weakest kind swap_within_video 0.881 (8 segments), every other kind
+#: >= 0.99; 1% of clean segments in review; median confidence 0.86 clean vs 0.04 faulted. The
+#: floors leave room (0.07 overall, 0.13 per kind: a handful of segments moves a kind's AUROC a lot)
+#: for a fusion redesign that trades a little synthetic accuracy for robustness elsewhere, yet a
+#: fusion that stopped detecting (AUROC about 0.5) or lost a kind fails them.
 AUROC_FLOOR = 0.90
-KIND_FLOOR = 0.80
+KIND_FLOOR = 0.75
 #: faults no reading can excuse: text that is not a description, and a segment whose times moved
-#: by a quarter to 60% of its length; measured: every one of them is tiered review
+#: by a quarter to 60% of its length; measured: all 6 of them (3 + 3) are tiered review
 STRONG = ("degenerate_text", "moved_boundaries")
 
 
