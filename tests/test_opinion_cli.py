@@ -32,8 +32,10 @@ def test_opinions_run_and_cascade_cli(sample6, tmp_path):
     out = _ok(["run", "-w", ws, "--text", "hashing", "--second-opinion", "replay", "--second-opt", f"path={ops}",
                "--budget", "0.5", "--second-source", "sim2"])
     assert "cascade: model calls: 6 spent of 12" in out and "6 avoided" in out
+    assert "is REPLAYED from a file, not a model run here" in out  # a replayed source says so
     assert "cascade (sim2 budget 0.5" in _ok(["status", "-w", ws])
     html = (tmp_path / "r.html")
     _ok(["report", "-w", ws, "--out", html])
     text = html.read_text()
     assert 'id="verdicts"' in text and "Model calls: 6 spent of 12" in text
+    assert "the second opinion (sim2) is REPLAYED from a file" in text and "no model ran" in text

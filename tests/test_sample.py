@@ -263,7 +263,7 @@ def test_faults_on_degenerate_inputs():
     assert inject_faults([{"video_uid": "x", "nodes": []}], seed=0)[1] == []
 
 
-@pytest.mark.skipif(not REAL.exists(), reason=f"real Action100M example file not found at {REAL}")
+@pytest.mark.usefixtures("real_data")  # skipped locally, failed in CI, without the file
 def test_inject_faults_on_real_release(tmp_path):
     rows = list(iter_release(REAL))
     faulty, truth = inject_faults(rows, seed=0, rate=0.25)
@@ -355,3 +355,101 @@ def test_media_decodes(tmp_path):
         assert abs(frames / fps - row["_spec"]["duration"]) <= 0.2
         assert abs(frames / fps - row["nodes"][0]["end"]) <= 0.2
     assert summary["render_seconds"] >= 0
+
+
+# --------------------------------------------------------------------------- fine and unfamiliar kinds
+
+from videoaudit.sample import ALL_KINDS, FAMILIES, FINE_KINDS, UNFAMILIAR_KINDS, fault_family, inject  # noqa: E402
+from videoaudit.sample.fault_words import GENDER_SWAP  # noqa: E402
+from videoaudit.sample.text_faults import GPT_FIELDS, field  # noqa: E402
+
+
+def _fields(gpt) -> dict:
+    return {f: field(gpt, f) for f in GPT_FIELDS}
+
+
+def _changed(before: dict, after: dict) -> dict:
+    return {f: (before[f], after[f]) for f in before if before[f] != after[f]}
+
+
+def _check_new_kinds(rows, inj):
+    clean, bad = _gpt_nodes(rows), _gpt_nodes(inj.rows)
+    text_of = {r["video_uid"]: json.dumps(r, ensure_ascii=False).lower() for r in rows}
+    for t in inj.truth:
+        key = (t["video_id"], t["segment_id"])
+        b, a = clean[key]["gpt"], bad[key]["gpt"]
+        assert t["family"] == fault_family(t["fault"]) and t["detail"]
+        diff = _changed(_fields(b), _fields(a))
+        assert diff, f"{t['fault']} changed nothing: {t}"
+        kind, changed = t["fault"], set(diff)
+        if kind == "copied_from_parent":
+            parent = clean[(t["video_id"], next(n["parent_id"] for r in rows for n in r["nodes"]
+                                                if n["node_id"] == t["segment_id"]))]
+            assert a == parent["gpt"]
+        elif kind == "distant_action_moved":
+            assert changed <= {("action", "brief"), ("action", "detailed")} and ("action", "brief") in changed
+        elif kind == "other_video_actor":
+            assert changed == {("action", "actor")} and a["action"]["actor"].lower() not in text_of[t["video_id"]]
+        elif kind == "unmentioned_object_appended":
+            assert len(changed) == 1 and next(iter(changed))[0] == "summary"
+            obj = re.search(r"'(.+)'", t["detail"]).group(1)
+            assert obj.lower() not in text_of[t["video_id"]]
+        elif kind == "swapped_gender":
+            words = {w.lower() for f, (x, y) in diff.items() for w in re.findall(r"\w+", x or "")}
+            assert words & set(GENDER_SWAP)
+        elif kind == "changed_number":
+            assert all(re.findall(r"\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve", (x or "").lower())
+                       != re.findall(r"\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve", (y or "").lower())
+                       for x, y in diff.values())
+        elif kind == "opposite_action":
+            assert changed & {("action", "brief"), ("action", "detailed")}
+        elif kind == "object_swap_same_video":
+            new_obj = re.search(r"-> '(.+?)'", t["detail"]).group(1)
+            assert new_obj.lower() in text_of[t["video_id"]]  # named elsewhere in the same video
+        # whatever the kind, the upstream captions and the times are untouched
+        assert (clean[key].get("plm_caption"), clean[key]["start"]) == (bad[key].get("plm_caption"), bad[key]["start"])
+
+
+def test_new_kinds_change_the_text_and_name_their_family(clean24):
+    rows = [release_row(r) for r in clean24]
+    inj = inject(rows, seed=4, rate=0.25, kinds=FINE_KINDS + UNFAMILIAR_KINDS)
+    counts = inj.counts()
+    assert set(k for k, v in counts.items() if v) == set(FINE_KINDS + UNFAMILIAR_KINDS), counts
+    assert inj.target == round(0.25 * inj.eligible) and len(inj.truth) == inj.target
+    assert all(0 < inj.eligible_per_kind[k] <= inj.eligible <= inj.audited for k in counts)
+    _check_new_kinds(rows, inj)
+
+
+def test_rate_is_a_share_of_the_eligible_segments(clean24):
+    rows = [release_row(r) for r in clean24]
+    few = inject(rows, seed=1, rate=0.6, kinds=["opposite_action"])  # a verb with an opposite: a minority
+    assert few.eligible == few.eligible_per_kind["opposite_action"] < 0.6 * few.audited
+    assert abs(len(few.truth) - 0.6 * few.eligible) <= 0.15 * few.eligible
+    both = inject(rows, seed=1, rate=0.6, kinds=ALL_KINDS)
+    assert both.eligible == both.audited and {t["family"] for t in both.truth} == set(FAMILIES)
+
+
+def test_default_call_is_unchanged_and_explicit_kinds_name_the_family(clean24):
+    rows = [release_row(r) for r in clean24[:6]]
+    default = inject(rows, seed=2)
+    assert (default.rows, default.truth) == inject_faults(rows, seed=2)
+    assert all("family" not in t for t in default.truth)  # the default output is what it always was
+    named = inject(rows, seed=2, kinds=FAULT_KINDS)
+    assert named.rows == default.rows and all(t["family"] == "existing" for t in named.truth)
+    assert [dict(t, family=None) for t in named.truth] == [dict(t, family=None) for t in default.truth]
+
+
+def test_write_sample_with_new_kinds(tmp_path):
+    info = write_sample(tmp_path, videos=4, seed=3, media=False, fault_kinds=FINE_KINDS)
+    truth = [json.loads(x) for x in Path(info["paths"]["truth"]).read_text().splitlines()]
+    faults = [t for t in truth if t["type"] == "fault"]
+    assert faults and all(t["family"] == "fine" for t in faults) and info["fault_eligible"] > 0
+    assert sum(info["faults"].values()) == len(faults) and set(info["faults"]) == set(FINE_KINDS)
+
+
+@pytest.mark.usefixtures("real_data")  # skipped locally, failed in CI, without the file
+def test_new_kinds_on_real_release():
+    rows = list(iter_release(REAL))
+    inj = inject(rows, seed=0, rate=0.25, kinds=FINE_KINDS + UNFAMILIAR_KINDS)
+    assert {t["fault"] for t in inj.truth} == set(FINE_KINDS + UNFAMILIAR_KINDS)
+    _check_new_kinds(rows, inj)

@@ -374,6 +374,8 @@ def demo(out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder 
     for k, v in res["summary"].items():
         t.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
     console.print(t)
+    console.print("the second opinion above is the sample's SIMULATED annotator, replayed from its file: its "
+                  "\"model calls\" are counted as a VLM's would be, but no model ran")
     console.print(f"report: [bold]{res['report']}[/bold]")
 
 

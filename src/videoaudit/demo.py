@@ -51,6 +51,7 @@ def run_demo(out: Path, videos: int = 12, seed: int = 0, media: bool = True, con
         "videos": ing.videos, "segments audited": len(tiers),
         "trusted": tiers.count("trusted"), "uncertain": tiers.count("uncertain"), "review": tiers.count("review"),
         "opinions stored": ws.store.count("opinions"),
+        "second opinion": "SIMULATED annotator replayed from the sample's file (not a model)",
         "model calls spent": c["model_calls"], "model calls avoided": c["model_calls_avoided"],
         "verdicts decided": sum(v for k, v in c["verdicts"].items() if k in ("annotation", "second_opinion", "diverge")),
         "faults injected": det["n_faulted"], "fault AUROC": det["auroc"] if det["auroc"] is not None else float("nan"),

@@ -124,7 +124,8 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     spent = len(selected) * len(s_tasks) + len(disagree) * len(g_tasks)
     full = with_conf * (len(s_tasks) + len(g_tasks))  # every model on every auditable video
     summary = {
-        **key, "videos": n, "videos_with_confidence": with_conf,
+        **key, "second_backend": second.name, "grounding_backend": ground.name if ground else None,
+        "videos": n, "videos_with_confidence": with_conf,
         "second_tasks": list(s_tasks), "grounding_tasks": list(g_tasks),
         "second_videos": len(selected), "grounding_videos": len(disagree),
         "model_calls": spent, "model_calls_full": full, "model_calls_avoided": full - spent,
@@ -139,10 +140,25 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     return summary
 
 
+def source_note(summary: dict) -> str | None:
+    """Plain words when the second opinion was not a model run now: the sample's simulated
+    annotator, or any file served by the ``replay`` backend (its "model calls" are counted
+    as a model's would be, but no model ran). None for a real backend."""
+    source = str(summary.get("second") or "")
+    backend = summary.get("second_backend")
+    if "simulated" in source.lower():
+        return (f"the second opinion ({source}) is SIMULATED: the sample's synthetic annotator, not a model"
+                + (", replayed from its file" if backend in (None, "replay") else ""))
+    if backend == "replay":
+        return f"the second opinion ({source}) is REPLAYED from a file, not a model run here"
+    return None
+
+
 def describe_savings(summary: dict) -> str:
-    """One line for the CLI and the report."""
+    """One line for the CLI and the report (with :func:`source_note` where it applies)."""
+    note = source_note(summary)
     return (f"model calls: {summary['model_calls']} spent of {summary['model_calls_full']} "
             f"(every model on every video); {summary['model_calls_avoided']} avoided "
-            f"({100 * summary['saved_share']:.0f} %)")
+            f"({100 * summary['saved_share']:.0f} %)" + (f"; {note}" if note else ""))
 
 

@@ -31,5 +31,9 @@ def verdicts_ctx(verdicts: pa.Table | None, cascade: dict | None, limit: int = 6
     decided = sorted((r for r in seg if r["verdict"] in ("annotation", "second_opinion", "diverge")),
                      key=lambda r: (ORDER.index(r["verdict"]), r["video_id"], r["segment_id"]))
     weights = rows[0]["weights"] if rows else None
+    if cascade:
+        from ..opinions.cascade import source_note
+
+        cascade = {**cascade, "note": source_note(cascade)}
     return {"counts": counts, "decided": decided[:limit], "n_decided": len(decided), "weights": weights,
             "cascade": cascade}

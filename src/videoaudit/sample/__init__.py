@@ -19,11 +19,17 @@ from typing import Callable
 
 from ..formats.action100m import write_release
 from .annotator import MISTAKE_KINDS, SOURCE, simulate_annotator
-from .faults import FAULT_KINDS, inject_faults
+from .faults import ALL_KINDS, FAMILIES, FAULT_KINDS, FINE_KINDS, UNFAMILIAR_KINDS, fault_family, inject, inject_faults
 from .generator import generate_rows, release_row
 
 __all__ = [
+    "ALL_KINDS",
+    "FAMILIES",
     "FAULT_KINDS",
+    "FINE_KINDS",
+    "UNFAMILIAR_KINDS",
+    "fault_family",
+    "inject",
     "MISTAKE_KINDS",
     "SOURCE",
     "generate_rows",
@@ -46,19 +52,24 @@ def write_sample(
     media: bool = True,
     fault_rate: float = 0.25,
     progress: Callable[[int], None] | None = None,
+    fault_kinds: tuple[str, ...] | list[str] | None = None,
 ) -> dict:
     """Write the sample dataset to ``out``; returns a summary dict.
 
     ``progress``, if given, is called with ``1`` once per finished video (after its
     media when ``media`` is true), so a progress bar's total is ``videos``. Every file
-    except the mp4s is byte-identical for the same ``(videos, seed, fault_rate)``.
+    except the mp4s is byte-identical for the same ``(videos, seed, fault_rate, fault_kinds)``.
+    ``fault_kinds`` (default: the nine existing kinds, ``FAULT_KINDS``) may name any of
+    ``ALL_KINDS``; then ``fault_rate`` is a share of the segments those kinds fit, the
+    truth records name their family and the summary says how many segments were eligible.
     """
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = generate_rows(videos, seed)
     opinions, mistakes = simulate_annotator(rows, seed)
-    faulty, faults = inject_faults([release_row(r) for r in rows], seed, rate=fault_rate)
+    injection = inject([release_row(r) for r in rows], seed, rate=fault_rate, kinds=fault_kinds)
+    faulty, faults = injection.rows, injection.truth
 
     paths = {
         "annotations": out / "annotations.parquet",
@@ -88,13 +99,14 @@ def write_sample(
             progress(1)
 
     n_gpt = sum(1 for r in rows for n in r["nodes"] if n["gpt"])
-    fault_counts = {k: 0 for k in FAULT_KINDS}
-    for rec in faults:
-        fault_counts[rec["fault"]] += 1
+    fault_counts = injection.counts()
     mistake_counts = {k: 0 for k in MISTAKE_KINDS}
     for rec in mistakes:
         mistake_counts[rec["mistake"]] += 1
+    extra = {} if fault_kinds is None else {"fault_eligible": injection.eligible,
+                                            "fault_eligible_per_kind": injection.eligible_per_kind}
     return {
+        **extra,
         "out": str(out),
         "videos": len(rows),
         "seed": seed,

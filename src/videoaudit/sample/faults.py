@@ -1,5 +1,20 @@
 """Known faults injected into release rows, with a truth record for each.
 
+Three families of kinds:
+
+- ``existing``: the original nine kinds (``FAULT_KINDS``), the default;
+- ``fine``: realistic captioner errors, one word or one copy away from the truth
+  (FactVC-style): an object replaced by another object of the same video, the action verb
+  replaced by its opposite, a changed count, a swapped colour, the actor's gender swapped,
+  a segment whose five fields are its parent's;
+- ``unfamiliar``: the existing ideas done differently: an action text moved in from a
+  distant segment of the same video, an object nothing else mentions appended to the
+  summary, another video's actor.
+
+A fine or unfamiliar kind applies only where its word exists (no colour, no colour swap),
+so ``rate`` is a share of the *eligible* audited segments; :func:`inject` reports how many
+were eligible per kind.
+
 Works on any Action100M release rows (the generated sample or real data such as the 5
 public example videos): it only needs ``video_uid`` and ``nodes`` with ``node_id``,
 ``parent_id``, ``level``, ``start``, ``end`` and ``gpt``; missing fields are tolerated.
@@ -11,8 +26,11 @@ from __future__ import annotations
 import copy
 import random
 import re
-from typing import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, Iterable
 
+from . import text_faults as tf
 from .vocab import FOREIGN_ACTORS, HALLUCINATION_OBJECTS, REFUSALS
 
 NA = "N/A"
@@ -29,7 +47,34 @@ FAULT_KINDS: tuple[str, ...] = (
     "wrong_na",
 )
 
+FINE_KINDS: tuple[str, ...] = (
+    "object_swap_same_video",
+    "opposite_action",
+    "changed_number",
+    "swapped_colour",
+    "swapped_gender",
+    "copied_from_parent",
+)
+
+UNFAMILIAR_KINDS: tuple[str, ...] = (
+    "distant_action_moved",
+    "unmentioned_object_appended",
+    "other_video_actor",
+)
+
+#: family name -> its kinds; every truth record of an explicit-kinds call names its family
+FAMILIES: dict[str, tuple[str, ...]] = {"existing": FAULT_KINDS, "fine": FINE_KINDS, "unfamiliar": UNFAMILIAR_KINDS}
+ALL_KINDS: tuple[str, ...] = FAULT_KINDS + FINE_KINDS + UNFAMILIAR_KINDS
+
 DEGENERATE_VARIANTS = ("repetition", "truncation", "refusal")
+
+
+def fault_family(kind: str) -> str:
+    """The family of a fault kind ("existing", "fine" or "unfamiliar")."""
+    for name, kinds in FAMILIES.items():
+        if kind in kinds:
+            return name
+    raise ValueError(f"unknown fault kind {kind!r}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -147,6 +192,31 @@ class _Ctx:
     def n_children(self, c: tuple[int, int]) -> int:
         return len(self.children[c[0]].get(self.node(c).get("node_id"), []))
 
+    def parent(self, c: tuple[int, int]) -> tuple[int, int] | None:
+        p = self.by_id[c[0]].get(self.node(c).get("parent_id"))
+        return None if p is None else (c[0], p)
+
+    @cached_property
+    def objects(self) -> list[list[str]]:
+        """Per row, the sorted objects of its action phrases ("Whisk eggs" -> "eggs")."""
+        return [sorted({o for c in nodes if (o := tf.action_object(_get(self.node(c)["gpt"], "action", "brief")))})
+                for nodes in self.gpt_by_row]
+
+    @cached_property
+    def actors(self) -> list[list[str]]:
+        """Per row, its sorted distinct actors (N/A left out)."""
+        return [sorted({a.strip() for c in nodes if not _is_na(a := _get(self.node(c)["gpt"], "action", "actor"))})
+                for nodes in self.gpt_by_row]
+
+    def foreign(self, ri: int, pools: list[list[str]]) -> list[str]:
+        """Items of the OTHER rows' pools that row ``ri``'s text never mentions."""
+        key = (ri, id(pools))
+        cache = self.__dict__.setdefault("_foreign", {})
+        if key not in cache:
+            cache[key] = sorted({x for rj, pool in enumerate(pools) if rj != ri for x in pool
+                                 if x.lower() not in self.text[ri]})
+        return cache[key]
+
 
 def _overlaps(a: dict, b: dict) -> bool:
     try:
@@ -155,31 +225,218 @@ def _overlaps(a: dict, b: dict) -> bool:
         return True
 
 
+def _gap(a: dict, b: dict) -> float:
+    """Seconds between two segments (0 when they overlap)."""
+    try:
+        return max(0.0, float(b["start"]) - float(a["end"]), float(a["start"]) - float(b["end"]))
+    except (KeyError, TypeError):
+        return 0.0
+
+
+# --------------------------------------------------------------------------- fine and unfamiliar kinds
+# Each maker returns ``(new_gpt, detail)`` for candidate ``c``, or None where the kind does not
+# fit; the injector applies it only when the text really changes.
+
+Made = tuple[dict, str] | None
+
+
+def _gpt(ctx: _Ctx, c: tuple[int, int]) -> dict:
+    return ctx.node(c)["gpt"]
+
+
+def _object_swap_choices(ctx: _Ctx, c: tuple[int, int]) -> tuple[str | None, list[str]]:
+    own = tf.action_object(_get(_gpt(ctx, c), "action", "brief"))
+    if own is None:
+        return None, []
+    seg_text = " ".join(t for f in tf.GPT_FIELDS if (t := tf.field(_gpt(ctx, c), f)))
+    words = set(own.split())
+    return own, [o for o in ctx.objects[c[0]] if not (set(o.split()) & words)
+                 and not tf.object_pattern(o).search(seg_text)]
+
+
+def _object_swap(ctx: _Ctx, c, rng: random.Random) -> Made:
+    own, choices = _object_swap_choices(ctx, c)
+    return tf.apply_object_swap(_gpt(ctx, c), own, rng.choice(choices)) if choices else None
+
+
+def _copied_from_parent(ctx: _Ctx, c, rng: random.Random) -> Made:
+    p = ctx.parent(c)
+    if p is None or not isinstance(_gpt(ctx, p), dict) or _gpt(ctx, p) == _gpt(ctx, c):
+        return None
+    return copy.deepcopy(_gpt(ctx, p)), f"all five gpt fields copied from the parent node {ctx.node(p).get('node_id')}"
+
+
+def _distant_choices(ctx: _Ctx, c) -> list[tuple[int, int]]:
+    """Same-video segments at least a quarter of the video away, with another action text."""
+    me, far = ctx.node(c), 0.25 * ctx.video_end[c[0]]
+    mine = (_get(me["gpt"], "action", "brief") or "").strip().lower()
+    return [p for p in ctx.gpt_by_row[c[0]] if p != c and _gap(me, ctx.node(p)) >= far > 0
+            and not _is_na(b := _get(_gpt(ctx, p), "action", "brief")) and b.strip().lower() != mine]
+
+
+def _distant_action(ctx: _Ctx, c, rng: random.Random) -> Made:
+    choices = _distant_choices(ctx, c)
+    if not choices:
+        return None
+    p = rng.choice(choices)
+    new = copy.deepcopy(_gpt(ctx, c))
+    for key in ("brief", "detailed"):
+        value = _get(_gpt(ctx, p), "action", key)
+        if value is not None:
+            new.setdefault("action", {})[key] = value
+    return new, (f"action.brief and action.detailed moved in from node {ctx.node(p).get('node_id')}, "
+                 f"{_gap(ctx.node(c), ctx.node(p)):.1f} s away ({_short(_get(_gpt(ctx, p), 'action', 'brief'), 40)!r})")
+
+
+def _appended_object(ctx: _Ctx, c, rng: random.Random) -> Made:
+    choices = ctx.foreign(c[0], ctx.objects)
+    return tf.apply_appended_object(_gpt(ctx, c), rng.choice(choices), rng) if choices else None
+
+
+def _other_video_actor(ctx: _Ctx, c, rng: random.Random) -> Made:
+    old = _get(_gpt(ctx, c), "action", "actor")
+    choices = ctx.foreign(c[0], ctx.actors)
+    if _is_na(old) or not choices:
+        return None
+    new_actor = rng.choice(choices)
+    new = copy.deepcopy(_gpt(ctx, c))
+    new["action"]["actor"] = new_actor
+    return new, f"actor {_short(old, 50)!r} replaced by another video's actor {_short(new_actor, 50)!r}"
+
+
+def _text_maker(apply: Callable[[dict, random.Random], Made]):
+    return lambda ctx, c, rng: apply(_gpt(ctx, c), rng)
+
+
+MAKERS: dict[str, Callable[[_Ctx, tuple[int, int], random.Random], Made]] = {
+    "object_swap_same_video": _object_swap,
+    "opposite_action": _text_maker(tf.apply_opposite_verb),
+    "changed_number": _text_maker(tf.apply_changed_number),
+    "swapped_colour": _text_maker(tf.apply_swapped_colour),
+    "swapped_gender": _text_maker(tf.apply_swapped_gender),
+    "copied_from_parent": _copied_from_parent,
+    "distant_action_moved": _distant_action,
+    "unmentioned_object_appended": _appended_object,
+    "other_video_actor": _other_video_actor,
+}
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+def _other_row_has(ctx: _Ctx, c, group: str, key: str) -> bool:
+    """Does a row other than ``c``'s hold a gpt node with a non-empty ``group.key``?"""
+    cache = ctx.__dict__.setdefault("_rows_with", {})
+    if (group, key) not in cache:
+        cache[(group, key)] = [ri for ri, nodes in enumerate(ctx.gpt_by_row)
+                               if any(_get(_gpt(ctx, p), group, key) for p in nodes)][:2]
+    return any(ri != c[0] for ri in cache[(group, key)])
+
+
+def _eligible_swap_within(ctx: _Ctx, c) -> bool:
+    me, mine = ctx.node(c), _get(_gpt(ctx, c), "summary", "brief")
+    fam = ctx.family(c)
+    return any(p != c and p not in fam and not _overlaps(me, ctx.node(p))
+               and _get(_gpt(ctx, p), "summary", "brief") != mine for p in ctx.gpt_by_row[c[0]])
+
+
+def _eligible_moved(ctx: _Ctx, c) -> bool:
+    n = ctx.node(c)
+    return (n.get("parent_id") is not None and n.get("start") is not None and n.get("end") is not None
+            and float(n["end"]) > float(n["start"]) and ctx.video_end[c[0]] > 0)
+
+
+ELIGIBLE: dict[str, Callable[[_Ctx, tuple[int, int]], bool]] = {
+    "swap_cross_video": lambda ctx, c: _other_row_has(ctx, c, "summary", "brief"),
+    "swap_within_video": _eligible_swap_within,
+    "hallucinated_object": lambda ctx, c: any(h[0] not in ctx.text[c[0]] for h in HALLUCINATION_OBJECTS),
+    "wrong_actor": lambda ctx, c: not _is_na(_get(_gpt(ctx, c), "action", "actor"))
+    and any(k not in ctx.text[c[0]] for k, _ in FOREIGN_ACTORS),
+    "moved_boundaries": _eligible_moved,
+    "degenerate_text": lambda ctx, c: True,
+    "brief_contradicts_detailed": lambda ctx, c: any(
+        not _is_na(_get(_gpt(ctx, p), "action", "brief")) and p != c for p in ctx.gpt_nodes[:2000]),
+    "parent_mismatch": lambda ctx, c: (ctx.gpt_children(c) >= 1 or ctx.n_children(c) >= 2)
+    and _other_row_has(ctx, c, "summary", "detailed"),
+    "wrong_na": lambda ctx, c: not _is_na(_get(_gpt(ctx, c), "action", "brief")),
+    "object_swap_same_video": lambda ctx, c: bool(_object_swap_choices(ctx, c)[1]),
+    "opposite_action": lambda ctx, c: tf.find_verb(_gpt(ctx, c)) is not None,
+    "changed_number": lambda ctx, c: tf.find_number(_gpt(ctx, c)) is not None,
+    "swapped_colour": lambda ctx, c: tf.find_colour(_gpt(ctx, c)) is not None,
+    "swapped_gender": lambda ctx, c: tf.find_gender(_gpt(ctx, c)) is not None,
+    "copied_from_parent": lambda ctx, c: (p := ctx.parent(c)) is not None and isinstance(_gpt(ctx, p), dict)
+    and _gpt(ctx, p) != _gpt(ctx, c),
+    "distant_action_moved": lambda ctx, c: bool(_distant_choices(ctx, c)),
+    "unmentioned_object_appended": lambda ctx, c: bool(ctx.foreign(c[0], ctx.objects))
+    and bool(_get(_gpt(ctx, c), "summary", "brief") or _get(_gpt(ctx, c), "summary", "detailed")),
+    "other_video_actor": lambda ctx, c: not _is_na(_get(_gpt(ctx, c), "action", "actor"))
+    and bool(ctx.foreign(c[0], ctx.actors)),
+}
+
+
+@dataclass
+class Injection:
+    """What :func:`inject` did: the faulty rows, one truth record per faulted segment, and
+    how many audited segments each kind could have faulted (its word or source existed)."""
+
+    rows: list[dict]
+    truth: list[dict]
+    rate: float
+    kinds: tuple[str, ...]
+    audited: int = 0  # gpt-bearing segments
+    eligible: int = 0  # segments at least one requested kind fits
+    eligible_per_kind: dict[str, int] = field(default_factory=dict)
+    target: int = 0  # round(rate * eligible)
+
+    def counts(self) -> dict[str, int]:
+        out = {k: 0 for k in self.kinds}
+        for t in self.truth:
+            out[t["fault"]] = out.get(t["fault"], 0) + 1
+        return out
+
+
 # --------------------------------------------------------------------------- injection
 
 
 def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
                   kinds: Iterable[str] | None = None) -> tuple[list[dict], list[dict]]:
-    """Fault about ``rate`` of the gpt-bearing nodes of ``rows``, one fault per node.
+    """``(faulty_rows, truth)`` of :func:`inject` (the default: the nine existing kinds)."""
+    got = inject(rows, seed, rate, kinds)
+    return got.rows, got.truth
 
-    Kinds are dealt round-robin (a kind that fits no remaining node is dropped), nodes
-    are taken in a seeded random order, and a node whose parent or child is already
-    faulted is skipped while another choice exists. Returns ``(faulty_rows, truth)``:
-    deep copies of the rows and one record per faulted node,
+
+def inject(rows: list[dict], seed: int, rate: float = 0.25, kinds: Iterable[str] | None = None) -> Injection:
+    """Fault about ``rate`` of the eligible gpt-bearing nodes of ``rows``, one fault per node.
+
+    A node is eligible when at least one of ``kinds`` fits it (every node fits
+    ``degenerate_text``, so with the default kinds every gpt node is eligible). Kinds are
+    dealt round-robin (a kind that fits no remaining node is dropped), nodes are taken in
+    a seeded random order, and a node whose parent or child is already faulted is skipped
+    while another choice exists. Truth records are
     ``{"type": "fault", "video_id", "segment_id", "fault", "detail"}``, sorted by row and
-    node order. Deterministic by ``seed``.
+    node order, plus ``"family"`` when ``kinds`` is given: the default call's output is
+    kept byte for byte as samples written before had it (its family is "existing").
+    Deterministic by ``seed``.
     """
+    named = kinds is not None
     kinds = list(FAULT_KINDS if kinds is None else kinds)
-    unknown = [k for k in kinds if k not in FAULT_KINDS]
+    unknown = [k for k in kinds if k not in ALL_KINDS]
     if unknown:
-        raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
+        raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(ALL_KINDS)}")
     out = copy.deepcopy(rows)
     ctx = _Ctx(rows)
     rng = random.Random(f"videoaudit-sample/faults/{seed}")
     order = list(ctx.gpt_nodes)
     rng.shuffle(order)
-    target = round(rate * len(order))
-    if rate > 0 and order and target == 0:
+    per_kind = {k: 0 for k in kinds}
+    eligible = 0
+    for c in ctx.gpt_nodes:
+        fits = [k for k in kinds if ELIGIBLE[k](ctx, c)]
+        for k in fits:
+            per_kind[k] += 1
+        eligible += bool(fits)
+    target = round(rate * eligible)
+    if rate > 0 and eligible and target == 0:
         target = 1
     faulted: set[tuple[int, int]] = set()
     blocked: set[tuple[int, int]] = set()
@@ -191,8 +448,11 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
         faulted.add(c)
         blocked.update(ctx.family(c))
         node = ctx.node(c)
-        records.append((c, {"type": "fault", "video_id": ctx.rows[c[0]].get("video_uid"),
-                            "segment_id": node.get("node_id"), "fault": kind, "detail": detail}))
+        rec = {"type": "fault", "video_id": ctx.rows[c[0]].get("video_uid"),
+               "segment_id": node.get("node_id"), "fault": kind, "detail": detail}
+        if named:
+            rec["family"] = fault_family(kind)
+        records.append((c, rec))
 
     def ok(c: tuple[int, int], strict: bool) -> bool:
         return c not in faulted and not (strict and c in blocked)
@@ -366,7 +626,18 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
         mark(c, "wrong_na", f"action {_short(old, 40)!r} (visible) set to N/A")
         return True
 
+    def made(kind: str):
+        def apply_made(c, strict):
+            got = MAKERS[kind](ctx, c, rng)
+            if got is None or got[0] == ctx.node(c)["gpt"]:  # a fault must change the text
+                return False
+            onode(c)["gpt"] = got[0]
+            mark(c, kind, got[1])
+            return True
+        return apply_made
+
     apply = {k: v for k, v in locals().items() if k in FAULT_KINDS}
+    apply.update({k: made(k) for k in MAKERS})
 
     k_i = 0
     # Per (kind, strictness) cursor into ``order``: a node passed over once (faulted,
@@ -393,7 +664,9 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
             dead.add(kind)
 
     records.sort(key=lambda r: r[0])
-    return out, [r for _, r in records]
+    return Injection(rows=out, truth=[r for _, r in records], rate=rate, kinds=tuple(kinds),
+                     audited=len(ctx.gpt_nodes), eligible=eligible, eligible_per_kind=per_kind, target=target)
 
 
-__all__ = ["FAULT_KINDS", "DEGENERATE_VARIANTS", "inject_faults"]
+__all__ = ["FAULT_KINDS", "FINE_KINDS", "UNFAMILIAR_KINDS", "FAMILIES", "ALL_KINDS", "DEGENERATE_VARIANTS",
+           "Injection", "fault_family", "inject", "inject_faults"]
