@@ -55,7 +55,7 @@ from videoaudit import Workspace  # noqa: E402
 from videoaudit.confidence import Calibration, FusionConfig, fuse  # noqa: E402
 from videoaudit.evaluate import detection, read_truth  # noqa: E402
 from videoaudit.formats.action100m import iter_release, write_release  # noqa: E402
-from videoaudit.signals.base import FAMILIES  # noqa: E402
+from videoaudit.signals.base import FAMILIES as SIGNAL_FAMILIES  # noqa: E402
 
 def _real_path() -> Path:
     """The 5 real videos: $VIDEOAUDIT_REAL_PARQUET, ../shared beside the checkout, else /work/shared."""
@@ -89,7 +89,7 @@ def refuse(ws: Workspace, config: FusionConfig):
 def ablation(ws: Workspace, truth: list[dict]) -> dict:
     base = FusionConfig()
     out = {}
-    for fam in FAMILIES:
+    for fam in SIGNAL_FAMILIES:
         if not any(k.startswith(fam + ".") for k in base.weights):
             continue
         cfg = FusionConfig()
