@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,18 +55,58 @@ def progress_bar(enabled: bool, label: str, total: int | None) -> Iterator[Calla
         yield lambda n=1: bar.advance(task, n)
 
 
-class Workspace:
-    """An audit workspace: a LanceDB directory with every table of the audit."""
+def _writes(method):
+    """The method writes the workspace: it runs holding the workspace's writer lock (lock.py)."""
 
-    def __init__(self, path: str | Path, text_model: str = "minilm", batch_size: int = 32, progress: bool = False):
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self.writing():
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
+class Workspace:
+    """An audit workspace: a LanceDB directory with every table of the audit.
+
+    ``create=False`` opens an existing workspace only (what reading commands use: a mistyped
+    path is an error, not a new empty workspace). Writing methods hold the workspace's lock;
+    a second writer is refused naming the holder, or waits for it with ``wait=True``.
+    """
+
+    def __init__(self, path: str | Path, text_model: str = "minilm", batch_size: int = 32, progress: bool = False,
+                 create: bool = True, wait: bool = False):
         self.path = Path(path)
-        self.store = Store(self.path)
+        self.store = Store(self.path, create=create)
+        self.wait = wait
         self.text_model = text_model
         self.engine = LocalEngine(self.store, batch_size=batch_size)
         self.progress = progress
         self.last_cascade: dict | None = None
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock (re-entrant in one process) and make sure the manifest exists."""
+        from .errors import storage_error
+        from .lock import WriterLock
+        from .manifest import ensure_manifest
+
+        lock = WriterLock(self.path)
+        try:
+            lock.acquire(wait=self.wait)
+        except OSError as exc:  # a read-only workspace fails here, before any table is touched
+            raise (storage_error(self.path, exc) or exc) from exc
+        try:
+            try:
+                ensure_manifest(self.path)
+            except OSError as exc:
+                raise (storage_error(self.path, exc) or exc) from exc
+            yield
+        finally:
+            lock.release()
+
     # -- ingest ---------------------------------------------------------------------
+    @_writes
     def ingest(self, source: str | Path, format: str = "action100m", media: str | Path | None = None,
                clip: float | None = None, force: bool = False, batch_size: int = 64, **options) -> IngestSummary:
         """Read a source into the canonical tables, streaming; bad rows are recorded, the rest goes in.
@@ -80,15 +121,28 @@ class Workspace:
         summary = IngestSummary()
         pending: list = []
 
+        seen: dict[str, str] = {}  # video id -> where in this source it was first read
+        rejected: list = []  # recorded with the next batch (one write, not one per bad row)
+
+        def reject(err) -> None:
+            summary.rejected.append(str(err))
+            rejected.append((err.video_id, None, str(err)))
+
         def flush():
+            if pending:
+                videos, segs, bad = _arrow_rows(pending)
+                for err in bad:
+                    reject(err)
+            store.record_errors("ingest", rejected)
+            rejected.clear()
             if not pending:
                 return
-            ids = [p.video["video_id"] for p in pending]
+            ids = videos.column("video_id").to_pylist()
+            kept = set(ids)
+            pending[:] = [p for p in pending if p.video["video_id"] in kept]
             fresh = present.isdisjoint(ids)
-            store.replace("videos", ids, pa.Table.from_pylist([p.video for p in pending], schema=_schema("videos")),
-                          fresh=fresh)
-            segs = [s for p in pending for s in p.segments]
-            store.replace("segments", ids, pa.Table.from_pylist(segs, schema=_schema("segments")), fresh=fresh)
+            store.replace("videos", ids, videos, fresh=fresh)
+            store.replace("segments", ids, segs, fresh=fresh)
             warnings = [(p.video["video_id"], None, w) for p in pending for w in p.warnings]
             store.record_errors("ingest", warnings)
             if not fresh:
@@ -102,16 +156,20 @@ class Workspace:
         with progress_bar(self.progress, "ingest", None) as advance:
             for item in iter_source(source, format=format, media_dir=media, clip=clip, **options):
                 if isinstance(item, RowError):
-                    summary.rejected.append(str(item))
-                    store.record_errors("ingest", [(item.video_id, None, str(item))])
+                    reject(item)
                     continue
                 vid = item.video["video_id"]
+                if vid in seen:  # never merged: the first row of an id is kept, the others rejected
+                    reject(RowError(vid, f"duplicate video id ({item.where or 'later row'}; first read at "
+                                         f"{seen[vid]}): this row is skipped, the first one is kept"))
+                    continue
+                seen[vid] = item.where or "an earlier row"
                 if vid in done:
                     summary.skipped += 1
                     continue
                 pending.append(item)
                 advance(1)
-                if len(pending) >= batch_size:
+                if len(pending) >= batch_size or len(rejected) >= 4096:
                     flush()
             flush()
         store.optimize("videos")
@@ -119,6 +177,7 @@ class Workspace:
         return summary
 
     # -- opinions -------------------------------------------------------------------
+    @_writes
     def import_opinions(self, path: str | Path, source: str, replace: bool = True) -> dict:
         """Import a JSONL of opinions (docs/formats.md); bad lines and unknown videos are recorded errors."""
         from .opinions import read_opinions
@@ -138,6 +197,7 @@ class Workspace:
         return {"imported": rows.num_rows, "videos": len(vids), "errors": len(errors),
                 "error_messages": [e[2] for e in errors[:20]]}
 
+    @_writes
     def run_opinions(self, backend: str, task: str, *, model: str | None = None, query: str | None = None,
                      only: str | None = None, source: str | None = None, options: dict | None = None,
                      video_ids: Sequence[str] | None = None, redo: bool = False):
@@ -157,6 +217,7 @@ class Workspace:
             return run_backend(self.store, be, task, source=source, query=query, video_ids=ids, redo=redo,
                                on_progress=adv)
 
+    @_writes
     def cascade(self, second_opinion: str, budget: float = 0.25, grounding: str | None = None, **kw) -> dict:
         """Cheap signals everywhere, the second opinion on the least-confident share, grounding where they
         disagree, re-fuse, verdicts; returns the summary with model calls spent vs avoided (opinions/cascade.py)."""
@@ -169,6 +230,7 @@ class Workspace:
         return self.store.read("verdicts")
 
     # -- run ------------------------------------------------------------------------
+    @_writes
     def run(self, stages: Sequence[str] | None = None, redo: bool = False, visual: str | None = "appearance",
             grounding: str | None = "motion", transcript: str | None = "minilm", map_method: str = "umap",
             second_opinion: str | None = None, budget: float = 0.25, grounding_opinion: str | None = None,
@@ -272,6 +334,7 @@ class Workspace:
         return reports
 
     # -- lenses ---------------------------------------------------------------------
+    @_writes
     def analyse_lenses(self, map_method: str = "umap", k: int = 10, thresholds: dict | None = None) -> dict:
         """Recompute the lens analysis (lens_videos, cross_lens) from the stored vectors."""
         from .lenses.analyse import analyse
@@ -302,7 +365,8 @@ class Workspace:
         if save:
             from .lenses.analyse import save_zero_shot
 
-            save_zero_shot(self.store, lens, out)
+            with self.writing():
+                save_zero_shot(self.store, lens, out)
         return out
 
     def cross_lens(self, lens_a: str = "visual", lens_b: str = "transcript", k: int = 10, top: int = 10) -> dict:
@@ -400,6 +464,32 @@ class Workspace:
             if t is not None:
                 out[lens] = video_matrix(t)
         return out
+
+
+def _arrow_rows(pending: list) -> tuple[pa.Table, pa.Table, list]:
+    """The videos and segments tables of a batch of ingested videos, and a RowError for each
+    video whose values do not fit the schema (a wrong type); the others are unaffected."""
+    from .ingest import RowError
+
+    try:
+        return (pa.Table.from_pylist([p.video for p in pending], schema=_schema("videos")),
+                pa.Table.from_pylist([s for p in pending for s in p.segments], schema=_schema("segments")), [])
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    videos, segs, bad = [], [], []
+    for p in pending:  # the batch failed: convert each video alone to find the culprit(s)
+        try:
+            v = pa.Table.from_pylist([p.video], schema=_schema("videos"))
+            sg = pa.Table.from_pylist(p.segments, schema=_schema("segments"))
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+            where = f" ({p.where})" if p.where else ""
+            bad.append(RowError(p.video.get("video_id"), f"a value of the wrong type: {type(exc).__name__}: "
+                                                         f"{' '.join(str(exc).split())[:200]}{where}"))
+            continue
+        videos.append(v)
+        segs.append(sg)
+    return (pa.concat_tables(videos) if videos else _schema("videos").empty_table(),
+            pa.concat_tables(segs) if segs else _schema("segments").empty_table(), bad)
 
 
 def _schema(name: str) -> pa.Schema:
