@@ -182,7 +182,8 @@ class Workspace:
         """Import a JSONL of opinions (docs/formats.md); bad lines and unknown videos are recorded errors."""
         from .opinions import read_opinions
 
-        known = set(self.video_ids())
+        vids = self.store.read("videos", columns=["video_id", "duration"])
+        known = dict(zip(vids.column("video_id").to_pylist(), vids.column("duration").to_pylist()))
         rows, errors = read_opinions(Path(path), source=source, known_videos=known)
         self.store.record_errors("opinions", errors)
         vids = sorted(set(rows.column("video_id").to_pylist()))
