@@ -447,3 +447,44 @@ def test_opinion_times_out_of_range(small_ws, tmp_path):
     ops = small_ws.store.read("opinions", [vid]).to_pylist()
     assert sorted(o["text"] for o in ops) == ["fine", "runs past the end"]
     assert max(o["end"] for o in ops) == pytest.approx(dur)
+
+
+def test_media_bogus_codec_corrupt_packets_and_escaping_ids(sample_media, tmp_path):
+    """A bogus codec tag is a one-line per-video error (no AttributeError); corrupt packets give fewer
+    frames AND a recorded decode warning (asked vs got); an id that escapes the media folder is refused."""
+    from videoaudit.api import Workspace
+
+    media = tmp_path / "videos"
+    shutil.copytree(sample_media["paths"]["videos"], media)
+    real = sorted(media.glob("*.mp4"))[0].read_bytes()
+    assert real.count(b"avc1") >= 1
+    (media / "bogus.mp4").write_bytes(real.replace(b"avc1", b"zzzz"))
+    corrupt = bytearray(real)
+    for k in range(len(corrupt) // 3, len(corrupt) * 9 // 10, 5):  # inside mdat: the packets, not the index
+        corrupt[k] ^= 0xFF
+    (media / "corrupt.mp4").write_bytes(bytes(corrupt))
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "escape.mp4").write_bytes(real)  # a real video, but not in the media folder
+
+    good = list(iter_release(sample_media["paths"]["annotations"]))
+    rows = []
+    for uid in ("bogus", "corrupt", "../outside/escape"):
+        clone = copy.deepcopy(good[0])
+        clone["video_uid"] = uid
+        rows.append(clone)
+    write_release(rows, tmp_path / "ann.parquet")
+    ws = Workspace(tmp_path / "ws", text_model="hashing")
+    ws.ingest(tmp_path / "ann.parquet", media=media)
+    esc = ws.store.read("videos", ["../outside/escape"]).to_pylist()[0]
+    assert esc["media_path"] is None
+    assert any("escapes the media folder" in e["error"] and e["video_id"] == "../outside/escape"
+               for e in ws.errors().to_pylist())
+    rep = ws.run(stages=["pixels"], visual="none", grounding="none")["pixels"]
+    assert sorted(rep.failed) == ["bogus"] and "../outside/escape" not in rep.failed
+    assert "no decoder" in rep.failed["bogus"] and "AttributeError" not in rep.failed["bogus"]
+    warn = [e["error"] for e in ws.errors().to_pylist() if e["stage"] == "pixels" and e["video_id"] == "corrupt"]
+    assert len(warn) == 1 and re.search(r"video corrupt: decoded (\d+) of (\d+) frames asked", warn[0]), warn
+    got, asked = map(int, re.search(r"decoded (\d+) of (\d+)", warn[0]).groups())
+    assert 0 < got < asked
+    assert ws.store.read("thumbnails", ["corrupt"]).num_rows == got
+    assert ws.store.read("thumbnails", ["../outside/escape"]).num_rows == 0

@@ -42,6 +42,12 @@ class Batch:
 
 StageFn = Callable[[Batch], dict[str, pa.Table]]
 
+#: an output a stage may add besides its tables: per-video warnings (video_id, segment_id, error)
+#: that the engine appends to the errors table (a video that succeeded with a caveat)
+WARNINGS = "_warnings"
+WARNING_SCHEMA = pa.schema([pa.field("video_id", pa.string()), pa.field("segment_id", pa.string()),
+                            pa.field("error", pa.string())])
+
 
 @dataclass
 class Stage:
@@ -81,6 +87,7 @@ class LocalEngine:
         for ids in chunks(todo, self.batch_size):
             batch = self.load(ids, stage.reads)
             ok, failed, outputs = self._run_batch(stage, batch)
+            warned = outputs.pop(WARNINGS, None)
             fresh = touched.isdisjoint(ids)
             if fresh:  # say "started" before the first write, so a kill from here on is repaired
                 store.mark(stage.name, ids, status="running")
@@ -90,6 +97,8 @@ class LocalEngine:
             store.mark(stage.name, ok, failed)
             if failed:
                 store.record_errors(stage.name, [(v, None, e) for v, e in failed.items()])
+            if warned is not None and warned.num_rows:
+                store.record_errors(stage.name, zip(*(warned.column(c).to_pylist() for c in WARNING_SCHEMA.names)))
             report.done += len(ok)
             report.failed.update(failed)
             if on_progress:

@@ -116,11 +116,31 @@ def timed_transcript(
     return out
 
 
-def resolve_media(candidates: list[Path], video_id: str, warnings: list[str]) -> str | None:
-    """The first existing candidate path as a string; a warning naming them if none exists."""
-    for p in candidates:
+def contained(path: Path, folder: Path) -> bool:
+    """Whether ``path``, resolved (``..`` and symlinks followed), lies inside ``folder`` resolved."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL in the name
+        return False
+
+
+def resolve_media(candidates: list[Path | tuple[Path, Path]], video_id: str, warnings: list[str]) -> str | None:
+    """The first existing candidate path as a string; a warning naming them if none exists.
+
+    A candidate built from data (a video id, a relative ``media`` field) is given as
+    ``(path, folder)``: it is used only if it resolves inside ``folder``; one that escapes
+    (``video_uid = "../outside/x"``) is refused with a warning naming the video (recorded).
+    """
+    plain: list[Path] = []
+    for c in candidates:
+        p, folder = c if isinstance(c, tuple) else (c, None)
+        if folder is not None and not contained(p, folder):
+            warnings.append(f"video {video_id}: media path {p} escapes the media folder {folder}; not used")
+            return None
+        plain.append(p)
         if p.is_file():
             return str(p)
+    candidates = plain
     if candidates:
         warnings.append(f"video {video_id}: media not found: {', '.join(str(p) for p in candidates)}")
     return None
@@ -317,7 +337,7 @@ def convert_release_row(row: dict, media_dir=None, clip: float | None = None) ->
 
     media_path = None
     if media_dir is not None:
-        media_path = resolve_media([Path(media_dir) / f"{uid}.mp4"], uid, warnings)
+        media_path = resolve_media([(Path(media_dir) / f"{uid}.mp4", Path(media_dir))], uid, warnings)
 
     rest = {k: v for k, v in meta.items() if k not in {"title", "description", "duration", "transcript"}}
     rest.update({k: v for k, v in row.items() if k not in {"video_uid", "metadata", "nodes"}})

@@ -111,20 +111,20 @@ def convert_jsonl_record(
     transcript = timed_transcript(entries, duration, vid, warnings, clipped=clip is not None)
 
     media = record.get("media")
-    candidates: list[Path] = []
+    candidates: list = []  # relative paths from the data stay inside the folder they are looked up in
     if media:
         p = Path(str(media)).expanduser()
         if p.is_absolute():
-            candidates = [p]
+            candidates = [p]  # named in full by whoever wrote the file
         else:
             if media_dir is not None:
-                candidates.append(Path(media_dir) / p)
+                candidates.append((Path(media_dir) / p, Path(media_dir)))
             if base_dir is not None:
-                candidates.append(Path(base_dir) / p)
+                candidates.append((Path(base_dir) / p, Path(base_dir)))
             if not candidates:
-                candidates.append(p)
+                candidates.append((p, Path.cwd()))
     elif media_dir is not None:
-        candidates = [Path(media_dir) / f"{vid}.mp4"]
+        candidates = [(Path(media_dir) / f"{vid}.mp4", Path(media_dir))]
     media_path = resolve_media(candidates, vid, warnings)
 
     meta = record.get("metadata")
