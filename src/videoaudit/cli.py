@@ -406,7 +406,9 @@ def app_cmd(workspace: Path = WS,
                                                   help="Force / skip the export (default: when stale).")):
     """Export the audit to FiftyOne if needed and open the FiftyOne App on 127.0.0.1 (prints the URL)."""
     from .fiftyone.app import open_app
+    from .procs import stop_children_on_exit
 
+    stop_children_on_exit()  # Ctrl-C, SIGTERM or the parent exiting stop the App server and database too
     _fiftyone_guard(lambda: open_app(_reader(workspace), dataset=dataset, port=port, export=export,
                                      echo=lambda m: print(m, flush=True)))
 
