@@ -488,3 +488,41 @@ def test_media_bogus_codec_corrupt_packets_and_escaping_ids(sample_media, tmp_pa
     assert 0 < got < asked
     assert ws.store.read("thumbnails", ["corrupt"]).num_rows == got
     assert ws.store.read("thumbnails", ["../outside/escape"]).num_rows == 0
+
+
+@pytest.mark.slow
+def test_report_of_megabyte_captions_stays_under_a_memory_ceiling(tmp_path):
+    """`videoaudit report` on a workspace whose every text is 1 MB: peak RSS under 2 GB (psutil, a subprocess)."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from videoaudit.api import Workspace
+
+    big = "word " * 200_000  # 1 MB
+    segs = [{"id": "r", "start": 0, "end": 20, "summary_brief": "a cook " + big, "summary_detailed": big,
+             "action_brief": "cook", "action_detailed": big, "actor": "a cook"}]
+    segs += [{"id": f"c{i}", "parent": "r", "start": 2 * i, "end": 2 * i + 2, "summary_brief": big,
+              "summary_detailed": big, "action_brief": "chop", "action_detailed": big, "actor": "a cook"}
+             for i in range(10)]
+    src = write_jsonl(tmp_path / "big.jsonl", [{"video_id": f"v{v}", "title": big, "segments": segs,
+                                                "transcript": [{"start": 1, "text": big}]} for v in range(2)])
+    ws = Workspace(tmp_path / "ws", text_model="hashing")
+    ws.ingest(src, format="jsonl")
+    ws.run(stages=["signals", "confidence"])
+    out = tmp_path / "report.html"
+    proc = psutil.Popen([sys.executable, "-m", "videoaudit.cli", "report", "-w", str(ws.path), "-o", str(out)],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, proc.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    assert proc.returncode == 0, proc.stdout.read().decode(errors="replace")[-2000:]
+    assert peak < 2 << 30, f"report peak RSS {peak / 2**20:.0f} MB"
+    html = out.read_text(encoding="utf-8")
+    assert len(html) < 10 << 20 and "…" in html  # texts shown cut, with a visible marker

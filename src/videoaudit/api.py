@@ -441,11 +441,13 @@ class Workspace:
         facts = {"errors recorded": self.store.count("errors"), **(extra or {})}
         if cascade:
             facts["cascade"] = describe_savings(cascade)
+        from .display import read_for_display as shown  # streamed, every text cut: memory bounded
+
         data = ReportData(
-            videos=self.store.read("videos"), segments=self.store.read("segments"),
-            confidence=self.confidence_map(), video_confidence=self.video_confidence(),
-            signals=pa.concat_tables([self.store.read("signals"), self.store.read("lens_signals")]),
-            opinions=self.store.read("opinions"),
+            videos=shown(self.store, "videos"), segments=shown(self.store, "segments"),
+            confidence=shown(self.store, "confidence"), video_confidence=shown(self.store, "video_confidence"),
+            signals=pa.concat_tables([shown(self.store, "signals"), shown(self.store, "lens_signals")]),
+            opinions=shown(self.store, "opinions"),
             thumbnails=thumbs, truth=truth_rows, extra=facts,
             lens_videos=self.store.read("lens_videos"), cross_lens=self.store.read("cross_lens"),
             lens_vectors=self._video_vectors() if self.store.count("cross_lens") else None,
