@@ -89,8 +89,9 @@ class LocalEngine:
             ok, failed, outputs = self._run_batch(stage, batch)
             warned = outputs.pop(WARNINGS, None)
             fresh = touched.isdisjoint(ids)
-            if fresh:  # say "started" before the first write, so a kill from here on is repaired
-                store.mark(stage.name, ids, status="running")
+            # say "started" before the first write, so a kill from here on is repaired: also for a
+            # redone batch, whose old "ok" would otherwise survive a kill between delete and add
+            store.mark(stage.name, ids, status="running")
             for name in stage.writes:
                 store.replace(name, ids, outputs[name] if name in outputs else store.schema(name).empty_table(),
                               fresh=fresh)

@@ -231,10 +231,10 @@ class Store:
         rows = [{"stage": stage, "video_id": v, "status": status, "error": None, "finished_at": now} for v in ok]
         rows += [{"stage": stage, "video_id": v, "status": "error", "error": e, "finished_at": now}
                  for v, e in failed.items()]
-        t = self.table("progress")
-        if "progress" in self._names():
-            t.delete(f"stage = '{stage}' AND video_id IN ({_sql_list(ids)})")
-        t.add(pa.Table.from_pylist(rows, schema=S.PROGRESS))
+        # ONE commit (an upsert on stage + video): a delete then an add could be killed in between,
+        # leaving a video's rows written but its ledger row gone, so a resume appended them again
+        self.table("progress").merge_insert(["stage", "video_id"]).when_matched_update_all() \
+            .when_not_matched_insert_all().execute(pa.Table.from_pylist(rows, schema=S.PROGRESS))
 
     @_guarded(table="progress")
     def forget(self, stages: Sequence[str], video_ids: Sequence[str] | None = None) -> None:
