@@ -121,10 +121,17 @@ def concurrent_writers(work: Path, info: dict, batch: int, want: dict) -> dict:
     w.import_opinions(info["paths"]["opinions"], source="simulated-annotator")
     cmd = [sys.executable, "-m", "videoaudit.cli", "run", "-w", str(ws), "--text", "hashing", "--visual", "none",
            "--grounding", "none", "--transcript", "hashing", "--map", "pca"]
+    # the second writer is imported and waiting before the first starts, and goes the instant the
+    # first holds the lock: the two overlap whatever the machine's import time
+    second = ("import os, sys, time\nfrom videoaudit.cli import app\nlock = sys.argv[1]\n"
+              "while not os.path.exists(lock): time.sleep(0.01)\n"
+              "sys.argv = ['videoaudit', *sys.argv[2:]]\napp()")
+    b_proc = subprocess.Popen([sys.executable, "-c", second, str(ws / "videoaudit.lock"), *cmd[3:]],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    time.sleep(15)  # its imports done (generous on a loaded machine)
     a = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
-    while not (ws / "videoaudit.lock").exists() and a.poll() is None:
-        time.sleep(0.05)
-    b = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    b_out = b_proc.communicate()
+    b = subprocess.CompletedProcess(b_proc.args, b_proc.returncode, *b_out)
     a_out = a.communicate()
     refused = b.returncode == 1 and f"pid {a.pid}" in b.stderr
     problems = compare(tables(ws), want) if a.returncode == 0 else [f"first writer exited {a.returncode}"]

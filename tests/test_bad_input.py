@@ -526,3 +526,31 @@ def test_report_of_megabyte_captions_stays_under_a_memory_ceiling(tmp_path):
     assert peak < 2 << 30, f"report peak RSS {peak / 2**20:.0f} MB"
     html = out.read_text(encoding="utf-8")
     assert len(html) < 10 << 20 and "…" in html  # texts shown cut, with a visible marker
+
+
+def test_a_stage_failing_for_every_video_is_visible(tmp_path):
+    """Every video's media is broken: `run` prints the distinct causes and exits 1; `errors` lists them;
+    the report's Errors tile shows the same count as the errors table, with the causes."""
+    media = tmp_path / "videos"
+    media.mkdir()
+    lines = []
+    for uid in ("m1", "m2"):
+        (media / f"{uid}.mp4").write_text("not a video\n" * 20, encoding="utf-8")
+        lines.append({"video_id": uid, "media": f"{uid}.mp4", "segments": _tree(uid)})
+    src = write_jsonl(tmp_path / "in.jsonl", lines)
+    ws = tmp_path / "ws"
+    _cli("ingest", src, "-f", "jsonl", "--media", media, "-w", ws, code=0)
+    res = _cli("run", "-w", ws, "--text", "hashing", "--visual", "none", "--grounding", "none",
+               "--transcript", "none", "--map", "pca")
+    assert res.exit_code == 1, res.output
+    assert "2 failures, 1 distinct causes" in res.stdout and "2 x video <video>:" in res.stdout
+    assert "stage pixels failed for every video it ran on" in res.stderr
+    listed = _cli("errors", "-w", ws, "--stage", "pixels", code=0).stdout
+    assert "video m1" in listed and "video m2" in listed and "2 recorded messages" in listed
+    from videoaudit.api import Workspace
+
+    w = Workspace(ws)
+    out = w.report(tmp_path / "r.html")
+    html = out.read_text(encoding="utf-8")
+    tile = html[html.index('<div class="k">Errors</div>'):][:600]
+    assert f">{w.store.count('errors')}<" in tile and "2 ×" in tile, tile

@@ -438,7 +438,10 @@ class Workspace:
         from .opinions.cascade import describe_savings, load
 
         cascade = load(self.path)
-        facts = {"errors recorded": self.store.count("errors"), **(extra or {})}
+        from .failures import error_summary
+
+        n_errors, causes = error_summary(self.store)  # one count, shown with its messages
+        facts = {"errors": {"count": n_errors, "messages": [f"{n} × {c}" for c, n, _ in causes]}, **(extra or {})}
         if cascade:
             facts["cascade"] = describe_savings(cascade)
         from .display import read_for_display as shown  # streamed, every text cut: memory bounded
