@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -236,3 +237,320 @@ def test_opinions_reach_the_signals(bad):
     assert sem["r"] is not None  # the root is compared with the description
     assert sem["a"] is not None  # the event 1-9 s lies inside segment a (0-10 s)
     assert sem["b"] is None  # nothing was said about 10-20 s
+
+
+# ----------------------------------------------------------------------------- classes of bad input (issue 11)
+# Each test below is one class of failure: the input, and what must happen (docs/reliability.md).
+
+from typer.testing import CliRunner  # noqa: E402
+
+from videoaudit.cli import app as cli_app  # noqa: E402
+
+cli = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
+
+
+def _cli(*args, code: int | None = None):
+    res = cli.invoke(cli_app, [str(a) for a in args])
+    if code is not None:
+        assert res.exit_code == code, f"{args}: exit {res.exit_code}\n{res.output}\n{res.exception!r}"
+    return res
+
+
+def _one_line_error(res, *needles):
+    """Exit 1, one line on stderr starting with 'error:', naming every needle, no traceback."""
+    assert res.exit_code == 1, (res.exit_code, res.output, res.exception)
+    err = res.stderr.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+    assert "Traceback" not in res.output and ".rs:" not in err, res.output
+    for n in needles:
+        assert str(n) in err, (n, err)
+    return err
+
+
+def _tree(uid):
+    return [{"id": "r", "start": 0, "end": 10, "summary_brief": f"{uid} cooks", "summary_detailed": "a cook cooks"},
+            {"id": "a", "parent": "r", "start": 0, "end": 5, "summary_brief": "chops"},
+            {"id": "b", "parent": "r", "start": 5, "end": 10, "summary_brief": "stirs"}]
+
+
+def test_jsonl_lines_are_converted_in_isolation(tmp_path):
+    """Deep nesting (RecursionError), invalid UTF-8, a wrong type, a non-object line, a duplicate id:
+    each rejects its own line only, naming line and video; the good lines around them are stored."""
+    from videoaudit.api import Workspace
+
+    good = lambda uid, **kw: json.dumps({"video_id": uid, "segments": _tree(uid), **kw}).encode()  # noqa: E731
+    lines = [good("g1"),
+             b'{"video_id": "deep", "segments": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+             b'{"video_id": "badutf\xff\xfe", "segments": []}',
+             good("wrongtype", title={"not": "a string"}),
+             b"[1, 2, 3]",
+             good("g2"),
+             good("g1", title="second copy, never merged"),
+             good("g3")]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    ws = Workspace(tmp_path / "ws")
+    s = ws.ingest(src, format="jsonl")
+    assert sorted(ws.video_ids()) == ["g1", "g2", "g3"] and s.videos == 3
+    by_line = {int(re.findall(r"line (\d+)", m)[0]): m for m in s.rejected}
+    assert sorted(by_line) == [2, 3, 4, 5, 7], s.rejected
+    assert by_line[2].startswith("video deep: ") and "nested too deep" in by_line[2]
+    assert "badutf" in by_line[3] and "UTF-8" in by_line[3]
+    assert by_line[4].startswith("video wrongtype: ") and "wrong type" in by_line[4]
+    assert "not an object" in by_line[5]
+    assert by_line[7].startswith("video g1: ") and "duplicate" in by_line[7] and "line 1" in by_line[7]
+    g1 = ws.store.read("videos", ["g1"]).to_pylist()
+    assert len(g1) == 1 and g1[0]["title"] is None  # the first copy, not the second's title
+    assert ws.store.read("segments", ["g1"]).num_rows == 3  # 3 segments, not 3 + 3 merged
+    recorded = [e["error"] for e in ws.errors().to_pylist() if e["stage"] == "ingest"]
+    assert sorted(recorded) == sorted(s.rejected)
+
+
+def _release_with_bad_utf8(path: Path, rows: list[dict], bad_index: int) -> None:
+    """Write release rows where row ``bad_index``'s video_uid holds invalid UTF-8 bytes (as a foreign writer can)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from videoaudit.formats.action100m import RELEASE_SCHEMA
+
+    t = pa.Table.from_pylist(rows, schema=RELEASE_SCHEMA)
+    uid = t.column("video_uid").combine_chunks()
+    marker = rows[bad_index]["video_uid"].encode()
+    offsets, data = uid.buffers()[1], bytearray(uid.buffers()[2].to_pybytes())
+    i = data.index(marker)
+    data[i:i + 2] = b"\xff\xfe"
+    bad = pa.Array.from_buffers(pa.string(), len(uid), [None, offsets, pa.py_buffer(bytes(data))])
+    pq.write_table(t.set_column(0, "video_uid", bad), path)
+
+
+def test_parquet_rows_are_converted_in_isolation(sample6, tmp_path):
+    """An invalid UTF-8 video_uid rejects its row (row number, id shown escaped), a duplicate video_uid
+    is reported and the first kept; every other row of the same row group is stored."""
+    from videoaudit.api import Workspace
+
+    rows = list(iter_release(sample6["paths"]["annotations"]))
+    dup = copy.deepcopy(rows[0])
+    dup["nodes"] = dup["nodes"][:1]  # a second copy with one node: merging would show
+    rows.insert(3, dup)
+    src = tmp_path / "bad.parquet"
+    _release_with_bad_utf8(src, rows, bad_index=1)
+    ws = Workspace(tmp_path / "ws")
+    s = ws.ingest(src)
+    want = {r["video_uid"] for i, r in enumerate(rows) if i != 1}
+    assert set(ws.video_ids()) == want and s.videos == len(want)
+    assert len(s.rejected) == 2, s.rejected
+    utf, dupmsg = sorted(s.rejected, key=lambda m: "duplicate" in m)
+    assert "row 2" in utf and "\\xff\\xfe" in utf and "UnicodeDecodeError" in utf
+    assert dupmsg.startswith(f"video {rows[0]['video_uid']}: duplicate") and "row 4" in dupmsg and "row 1" in dupmsg
+    first = ws.store.read("segments", [rows[0]["video_uid"]])
+    assert first.num_rows == len(rows[0]["nodes"])
+
+
+def test_unreadable_sources_are_one_line(tmp_path):
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"PAR1 this is not parquet at all" * 10)
+    _one_line_error(_cli("ingest", garbage, "-w", tmp_path / "ws"), garbage, "not a readable parquet file")
+    bad_json = tmp_path / "one.json"
+    bad_json.write_text('{"video_uid": ', encoding="utf-8")
+    _one_line_error(_cli("ingest", bad_json, "-w", tmp_path / "ws"), bad_json, "not readable JSON")
+
+
+@pytest.fixture
+def small_ws(sample6, tmp_path):
+    from videoaudit.api import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    ws.ingest(sample6["paths"]["annotations"])
+    return ws
+
+
+def test_workspace_path_that_is_a_file(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("hello")
+    for args in (("status", "-w", f), ("ingest", f, "-w", f)):
+        _one_line_error(_cli(*args), f, "is a file")
+
+
+def test_workspace_of_another_format_version_is_refused(small_ws):
+    from videoaudit.manifest import FORMAT_VERSION, read_manifest, write_manifest
+
+    root = small_ws.path
+    assert read_manifest(root)["format_version"] == FORMAT_VERSION  # written by the first writer
+    write_manifest(root, {"format_version": FORMAT_VERSION + 1})
+    for args in (("status", "-w", root), ("run", "-w", root), ("report", "-w", root, "-o", root.parent / "r.html")):
+        _one_line_error(_cli(*args), root, f"format version {FORMAT_VERSION + 1}", "upgrade videoaudit")
+    write_manifest(root, {"format_version": 0})
+    _one_line_error(_cli("status", "-w", root), "format version 0", "re-ingest")
+    (root / "manifest.json").write_text("{garbage")
+    _one_line_error(_cli("status", "-w", root), "manifest", "not JSON")
+
+
+def test_garbage_and_foreign_tables_are_one_line(small_ws):
+    import lancedb
+    import pyarrow as pa
+
+    root = small_ws.path
+    for manifest in (root / "segments.lance" / "_versions").glob("*.manifest"):
+        manifest.write_bytes(b"\x00garbage\x00" * 20)
+    _one_line_error(_cli("status", "-w", root), "segments", "unreadable")
+    shutil.rmtree(root / "segments.lance")  # what the message says to do: the workspace reads again
+    _cli("status", "-w", root, code=0)
+    lancedb.connect(str(root)).create_table("confidence", pa.table({"something": ["else"]}))
+    _one_line_error(_cli("report", "-w", root, "-o", root.parent / "r.html"), "confidence",
+                    "not a videoaudit table")
+
+
+def test_reading_commands_never_create_a_workspace(tmp_path):
+    missing = tmp_path / "typo"
+    out = tmp_path / "out"
+    for args in (("status",), ("report", "-o", out), ("export", "-f", "jsonl", "-o", out), ("errors",),
+                 ("search", "--like", "x"), ("run",), ("opinions", "import", __file__, "--source", "s")):
+        cmd, rest = ([args[0], args[1]], args[2:]) if args[0] == "opinions" else ([args[0]], args[1:])
+        _one_line_error(_cli(*cmd, "-w", missing, *rest), missing, "run videoaudit ingest first")
+        assert not missing.exists()
+
+
+def test_run_on_an_empty_workspace(tmp_path):
+    src = tmp_path / "allbad.jsonl"
+    src.write_text("not json\n", encoding="utf-8")
+    _cli("ingest", src, "-f", "jsonl", "-w", tmp_path / "ws", code=0)  # everything rejected: nothing stored
+    _one_line_error(_cli("run", "-w", tmp_path / "ws"), "nothing ingested", "run videoaudit ingest first")
+
+
+def test_errors_command_lists_the_recorded_messages(tmp_path):
+    src = tmp_path / "some.jsonl"
+    src.write_text(json.dumps({"video_id": "ok", "segments": _tree("ok")}) + "\nnot json\n{\"video_id\": 3}\n",
+                   encoding="utf-8")
+    _cli("ingest", src, "-f", "jsonl", "-w", tmp_path / "ws", code=0)
+    out = _cli("errors", "-w", tmp_path / "ws", "--stage", "ingest", code=0).stdout
+    assert "[ingest]" in out and "line 2: invalid JSON" in out and "line 3" in out and "2 recorded messages" in out
+    assert "0 recorded messages (stage signals)" in _cli("errors", "-w", tmp_path / "ws", "--stage", "signals",
+                                                          code=0).stdout
+
+
+def test_opinion_times_out_of_range(small_ws, tmp_path):
+    """Negative, enormous and beyond-duration times are rejected naming the line; an end past the video's
+    end is clamped and flagged; good lines import."""
+    vid = sorted(small_ws.video_ids())[0]
+    dur = small_ws.store.read("videos", [vid]).column("duration").to_pylist()[0]
+    lines = [{"video_id": vid, "kind": "event", "start": -3, "end": 2, "text": "negative"},
+             {"video_id": vid, "kind": "event", "start": 1e300, "end": 1e301, "text": "enormous"},
+             {"video_id": vid, "kind": "point", "t": dur + 5, "x": 0.5, "y": 0.5, "text": "after the end"},
+             {"video_id": vid, "kind": "event", "start": 1.0, "end": dur + 100, "text": "runs past the end"},
+             {"video_id": vid, "kind": "event", "start": 1.0, "end": 2.0, "text": "fine"}]
+    r = small_ws.import_opinions(write_jsonl(tmp_path / "ops.jsonl", lines), source="checker")
+    msgs = {int(re.findall(r"line (\d+)", m)[0]): m for m in r["error_messages"]}
+    assert sorted(msgs) == [1, 2, 3, 4], r["error_messages"]
+    assert "start=-3 is negative" in msgs[1]
+    assert "after the end of the video" in msgs[2] and "after the end of the video" in msgs[3]
+    assert "clamped" in msgs[4]
+    ops = small_ws.store.read("opinions", [vid]).to_pylist()
+    assert sorted(o["text"] for o in ops) == ["fine", "runs past the end"]
+    assert max(o["end"] for o in ops) == pytest.approx(dur)
+
+
+def test_media_bogus_codec_corrupt_packets_and_escaping_ids(sample_media, tmp_path):
+    """A bogus codec tag is a one-line per-video error (no AttributeError); corrupt packets give fewer
+    frames AND a recorded decode warning (asked vs got); an id that escapes the media folder is refused."""
+    from videoaudit.api import Workspace
+
+    media = tmp_path / "videos"
+    shutil.copytree(sample_media["paths"]["videos"], media)
+    real = sorted(media.glob("*.mp4"))[0].read_bytes()
+    assert real.count(b"avc1") >= 1
+    (media / "bogus.mp4").write_bytes(real.replace(b"avc1", b"zzzz"))
+    corrupt = bytearray(real)
+    for k in range(len(corrupt) // 3, len(corrupt) * 9 // 10, 5):  # inside mdat: the packets, not the index
+        corrupt[k] ^= 0xFF
+    (media / "corrupt.mp4").write_bytes(bytes(corrupt))
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "escape.mp4").write_bytes(real)  # a real video, but not in the media folder
+
+    good = list(iter_release(sample_media["paths"]["annotations"]))
+    rows = []
+    for uid in ("bogus", "corrupt", "../outside/escape"):
+        clone = copy.deepcopy(good[0])
+        clone["video_uid"] = uid
+        rows.append(clone)
+    write_release(rows, tmp_path / "ann.parquet")
+    ws = Workspace(tmp_path / "ws", text_model="hashing")
+    ws.ingest(tmp_path / "ann.parquet", media=media)
+    esc = ws.store.read("videos", ["../outside/escape"]).to_pylist()[0]
+    assert esc["media_path"] is None
+    assert any("escapes the media folder" in e["error"] and e["video_id"] == "../outside/escape"
+               for e in ws.errors().to_pylist())
+    rep = ws.run(stages=["pixels"], visual="none", grounding="none")["pixels"]
+    assert sorted(rep.failed) == ["bogus"] and "../outside/escape" not in rep.failed
+    assert "no decoder" in rep.failed["bogus"] and "AttributeError" not in rep.failed["bogus"]
+    warn = [e["error"] for e in ws.errors().to_pylist() if e["stage"] == "pixels" and e["video_id"] == "corrupt"]
+    assert len(warn) == 1 and re.search(r"video corrupt: decoded (\d+) of (\d+) frames asked", warn[0]), warn
+    got, asked = map(int, re.search(r"decoded (\d+) of (\d+)", warn[0]).groups())
+    assert 0 < got < asked
+    assert ws.store.read("thumbnails", ["corrupt"]).num_rows == got
+    assert ws.store.read("thumbnails", ["../outside/escape"]).num_rows == 0
+
+
+@pytest.mark.slow
+def test_report_of_megabyte_captions_stays_under_a_memory_ceiling(tmp_path):
+    """`videoaudit report` on a workspace whose every text is 1 MB: peak RSS under 2 GB (psutil, a subprocess)."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from videoaudit.api import Workspace
+
+    big = "word " * 200_000  # 1 MB
+    segs = [{"id": "r", "start": 0, "end": 20, "summary_brief": "a cook " + big, "summary_detailed": big,
+             "action_brief": "cook", "action_detailed": big, "actor": "a cook"}]
+    segs += [{"id": f"c{i}", "parent": "r", "start": 2 * i, "end": 2 * i + 2, "summary_brief": big,
+              "summary_detailed": big, "action_brief": "chop", "action_detailed": big, "actor": "a cook"}
+             for i in range(10)]
+    src = write_jsonl(tmp_path / "big.jsonl", [{"video_id": f"v{v}", "title": big, "segments": segs,
+                                                "transcript": [{"start": 1, "text": big}]} for v in range(2)])
+    ws = Workspace(tmp_path / "ws", text_model="hashing")
+    ws.ingest(src, format="jsonl")
+    ws.run(stages=["signals", "confidence"])
+    out = tmp_path / "report.html"
+    proc = psutil.Popen([sys.executable, "-m", "videoaudit.cli", "report", "-w", str(ws.path), "-o", str(out)],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, proc.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    assert proc.returncode == 0, proc.stdout.read().decode(errors="replace")[-2000:]
+    assert peak < 2 << 30, f"report peak RSS {peak / 2**20:.0f} MB"
+    html = out.read_text(encoding="utf-8")
+    assert len(html) < 10 << 20 and "…" in html  # texts shown cut, with a visible marker
+
+
+def test_a_stage_failing_for_every_video_is_visible(tmp_path):
+    """Every video's media is broken: `run` prints the distinct causes and exits 1; `errors` lists them;
+    the report's Errors tile shows the same count as the errors table, with the causes."""
+    media = tmp_path / "videos"
+    media.mkdir()
+    lines = []
+    for uid in ("m1", "m2"):
+        (media / f"{uid}.mp4").write_text("not a video\n" * 20, encoding="utf-8")
+        lines.append({"video_id": uid, "media": f"{uid}.mp4", "segments": _tree(uid)})
+    src = write_jsonl(tmp_path / "in.jsonl", lines)
+    ws = tmp_path / "ws"
+    _cli("ingest", src, "-f", "jsonl", "--media", media, "-w", ws, code=0)
+    res = _cli("run", "-w", ws, "--text", "hashing", "--visual", "none", "--grounding", "none",
+               "--transcript", "none", "--map", "pca")
+    assert res.exit_code == 1, res.output
+    assert "2 failures, 1 distinct causes" in res.stdout and "2 x video <video>:" in res.stdout
+    assert "stage pixels failed for every video it ran on" in res.stderr
+    listed = _cli("errors", "-w", ws, "--stage", "pixels", code=0).stdout
+    assert "video m1" in listed and "video m2" in listed and "2 recorded messages" in listed
+    from videoaudit.api import Workspace
+
+    w = Workspace(ws)
+    out = w.report(tmp_path / "r.html")
+    html = out.read_text(encoding="utf-8")
+    tile = html[html.index('<div class="k">Errors</div>'):][:600]
+    assert f">{w.store.count('errors')}<" in tile and "2 ×" in tile, tile

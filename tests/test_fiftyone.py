@@ -443,3 +443,84 @@ def test_app_shows_the_exported_audit_in_headless_chromium(sample_media, tmp_pat
             os.killpg(proc.pid, signal.SIGKILL)
         if fo.dataset_exists(name):
             fo.delete_dataset(name)
+
+
+def _start_app(args: list[str], env=None):
+    """Popen ``args`` (prints the App's lines) and wait for the URL; returns (proc, url, lines)."""
+    import subprocess
+    import threading
+    import time
+
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines: list[str] = []
+    threading.Thread(target=lambda: [lines.append(line) for line in proc.stdout], daemon=True).start()
+    deadline = time.monotonic() + 300
+    url = None
+    while url is None and time.monotonic() < deadline and proc.poll() is None:
+        url = next((ln.split("FiftyOne App:", 1)[1].strip() for ln in lines if "FiftyOne App:" in ln), None)
+        time.sleep(0.5)
+    assert url, "the App never printed its URL:\n" + "".join(lines)
+    return proc, url, lines
+
+
+def _wait_gone(pids, timeout=60.0) -> list[int]:
+    import time
+
+    from videoaudit.procs import _alive
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.5)
+    return [p for p in pids if _alive(p)]
+
+
+@pytest.mark.slow
+def test_app_binds_loopback_and_stops_every_process_it_started(sample_media, tmp_path):
+    """The App listens on 127.0.0.1 only; SIGTERM to `videoaudit app` stops the server and database it
+    started; so does its parent dying (SIGKILL of the parent, nothing forwarded)."""
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    from videoaudit.api import Workspace
+    from videoaudit.procs import descendants
+
+    ws = Workspace(tmp_path / "ws", text_model="hashing")
+    ws.ingest(sample_media["paths"]["annotations"], format="action100m", media=sample_media["paths"]["videos"])
+    ws.run(stages=["signals", "confidence"])
+    name = _uniq("procs")
+    app_args = [sys.executable, "-m", "videoaudit.cli", "app", "-w", str(ws.path), "--dataset", name]
+    try:
+        port = _free_port()
+        proc, url, lines = _start_app([*app_args, "--port", str(port)])
+        assert url.startswith(f"http://127.0.0.1:{port}")
+        time.sleep(2)
+        listening = [c for c in psutil.net_connections(kind="inet")
+                     if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+        assert listening and all(c.laddr.ip == "127.0.0.1" for c in listening), listening
+        started = descendants(proc.pid)
+        assert started, "the App runs in child processes"
+        proc.send_signal(signal.SIGTERM)  # the command only, not its process group
+        proc.wait(timeout=120)
+        assert not _wait_gone(started), "processes left behind after SIGTERM"
+
+        port = _free_port()
+        wrapper = ("import subprocess, sys; p = subprocess.Popen(sys.argv[1:]); print('APP', p.pid, flush=True); "
+                   "p.wait()")
+        parent, url, lines = _start_app([sys.executable, "-c", wrapper, *app_args, "--no-export", "--port", str(port)])
+        app_pid = int(next(ln.split()[1] for ln in lines if ln.startswith("APP ")))
+        started = [app_pid, *descendants(app_pid)]
+        assert len(started) > 1
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=30)
+        assert not _wait_gone(started), "processes left behind when the parent died"
+    finally:
+        for p in locals().get("started", []):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if fo.dataset_exists(name):
+            fo.delete_dataset(name)

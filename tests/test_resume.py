@@ -117,3 +117,29 @@ def test_sigkill_mid_run_then_resume(sample8, tmp_path):
     # a further run has nothing left to do
     again = ws.run()
     assert all(r.done == 0 and r.skipped == N_VIDEOS for r in again.values())
+
+
+@pytest.mark.slow
+def test_kill_anywhere_then_resume_equals_an_uninterrupted_run(tmp_path):
+    """benchmarks/kill_resume.py in small: SIGKILL at random instants of the whole pipeline, resume,
+    every table equal to an uninterrupted run's (the benchmark runs 20 trials)."""
+    import importlib.util
+    import random
+    import time
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "kill_resume", Path(__file__).resolve().parents[1] / "benchmarks" / "kill_resume.py")
+    kr = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(kr)
+    from videoaudit.sample import write_sample
+
+    info = write_sample(tmp_path / "sample", videos=2, seed=5, media=False)
+    t0 = time.perf_counter()
+    kr.pipeline(tmp_path / "reference", info, 1)
+    ref = time.perf_counter() - t0
+    want = kr.tables(tmp_path / "reference")
+    rng = random.Random(11)
+    for _ in range(2):
+        where, _ = kr.kill_trial(tmp_path, info, 1, rng.uniform(0.2, ref))
+        assert not kr.compare(kr.tables(tmp_path / "ws"), want), where

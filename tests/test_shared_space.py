@@ -66,7 +66,7 @@ def test_sync_backends_compares_options_and_records_them(tmp_path):
     # a record naming another backend than the table is ignored (the table's name wins, no options)
     assert recorded(store.root, "visual", "appearance") == LensBackend("appearance")
     (store.root / MANIFEST).write_text("{not json")
-    with pytest.raises(ManifestError, match="unreadable workspace manifest"):
+    with pytest.raises(ManifestError, match="manifest .* is not JSON"):
         read_records(store.root)
 
 

@@ -11,10 +11,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,24 +35,63 @@ class IngestSummary:
     warnings: int = 0
 
 
+def _writes(method):
+    """The method writes the workspace: it runs holding the workspace's writer lock (lock.py)."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self.writing():
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class Workspace:
-    """An audit workspace: a LanceDB directory with every table of the audit."""
+    """An audit workspace: a LanceDB directory with every table of the audit.
+
+    ``create=False`` opens an existing workspace only (what reading commands use: a mistyped
+    path is an error, not a new empty workspace). Writing methods hold the workspace's lock;
+    a second writer is refused naming the holder, or waits for it with ``wait=True``.
+    """
 
     def __init__(self, path: str | Path, text_model: str | None = None, batch_size: int = 32, progress: bool = False,
-                 device: str | None = None):
+                 device: str | None = None, create: bool = True, wait: bool = False):
         """``text_model``: the signals' sentence embedder by registry name (default: models.text.DEFAULT_TEXT_MODEL).
         ``device``: "cpu", "cuda", "cuda:1", ... for every model of a run; None picks CUDA when visible."""
         from .models.text import DEFAULT_TEXT_MODEL
 
         self.path = Path(path)
-        self.store = Store(self.path)
+        self.store = Store(self.path, create=create)
+        self.wait = wait
         self.text_model = text_model or DEFAULT_TEXT_MODEL
         self.device = device
         self.engine = LocalEngine(self.store, batch_size=batch_size)
         self.progress = progress
         self.last_cascade: dict | None = None
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock (re-entrant in one process) and make sure the manifest exists."""
+        from .errors import storage_error
+        from .lock import WriterLock
+        from .manifest import ensure_manifest
+
+        lock = WriterLock(self.path)
+        try:
+            lock.acquire(wait=self.wait)
+        except OSError as exc:  # a read-only workspace fails here, before any table is touched
+            raise (storage_error(self.path, exc) or exc) from exc
+        try:
+            try:
+                ensure_manifest(self.path)
+            except OSError as exc:
+                raise (storage_error(self.path, exc) or exc) from exc
+            yield
+        finally:
+            lock.release()
+
     # -- ingest ---------------------------------------------------------------------
+    @_writes
     def ingest(self, source: str | Path, format: str = "action100m", media: str | Path | None = None,
                clip: float | None = None, force: bool = False, batch_size: int = 64, **options) -> IngestSummary:
         """Read a source into the canonical tables, streaming; bad rows are recorded, the rest goes in.
@@ -65,15 +106,28 @@ class Workspace:
         summary = IngestSummary()
         pending: list = []
 
+        seen: dict[str, str] = {}  # video id -> where in this source it was first read
+        rejected: list = []  # recorded with the next batch (one write, not one per bad row)
+
+        def reject(err) -> None:
+            summary.rejected.append(str(err))
+            rejected.append((err.video_id, None, str(err)))
+
         def flush():
+            if pending:
+                videos, segs, bad = _arrow_rows(pending)
+                for err in bad:
+                    reject(err)
+            store.record_errors("ingest", rejected)
+            rejected.clear()
             if not pending:
                 return
-            ids = [p.video["video_id"] for p in pending]
+            ids = videos.column("video_id").to_pylist()
+            kept = set(ids)
+            pending[:] = [p for p in pending if p.video["video_id"] in kept]
             fresh = present.isdisjoint(ids)
-            store.replace("videos", ids, pa.Table.from_pylist([p.video for p in pending], schema=_schema("videos")),
-                          fresh=fresh)
-            segs = [s for p in pending for s in p.segments]
-            store.replace("segments", ids, pa.Table.from_pylist(segs, schema=_schema("segments")), fresh=fresh)
+            store.replace("videos", ids, videos, fresh=fresh)
+            store.replace("segments", ids, segs, fresh=fresh)
             warnings = [(p.video["video_id"], None, w) for p in pending for w in p.warnings]
             store.record_errors("ingest", warnings)
             if not fresh:
@@ -87,16 +141,20 @@ class Workspace:
         with progress_bar(self.progress, "ingest", None) as advance:
             for item in iter_source(source, format=format, media_dir=media, clip=clip, **options):
                 if isinstance(item, RowError):
-                    summary.rejected.append(str(item))
-                    store.record_errors("ingest", [(item.video_id, None, str(item))])
+                    reject(item)
                     continue
                 vid = item.video["video_id"]
+                if vid in seen:  # never merged: the first row of an id is kept, the others rejected
+                    reject(RowError(vid, f"duplicate video id ({item.where or 'later row'}; first read at "
+                                         f"{seen[vid]}): this row is skipped, the first one is kept"))
+                    continue
+                seen[vid] = item.where or "an earlier row"
                 if vid in done:
                     summary.skipped += 1
                     continue
                 pending.append(item)
                 advance(1)
-                if len(pending) >= batch_size:
+                if len(pending) >= batch_size or len(rejected) >= 4096:
                     flush()
             flush()
         store.optimize("videos")
@@ -104,11 +162,13 @@ class Workspace:
         return summary
 
     # -- opinions -------------------------------------------------------------------
+    @_writes
     def import_opinions(self, path: str | Path, source: str, replace: bool = True) -> dict:
         """Import a JSONL of opinions (docs/formats.md); bad lines and unknown videos are recorded errors."""
         from .opinions import read_opinions
 
-        known = set(self.video_ids())
+        vids = self.store.read("videos", columns=["video_id", "duration"])
+        known = dict(zip(vids.column("video_id").to_pylist(), vids.column("duration").to_pylist()))
         rows, errors = read_opinions(Path(path), source=source, known_videos=known)
         self.store.record_errors("opinions", errors)
         vids = sorted(set(rows.column("video_id").to_pylist()))
@@ -123,6 +183,7 @@ class Workspace:
         return {"imported": rows.num_rows, "videos": len(vids), "errors": len(errors),
                 "error_messages": [e[2] for e in errors[:20]]}
 
+    @_writes
     def run_opinions(self, backend: str, task: str, *, model: str | None = None, query: str | None = None,
                      only: str | None = None, source: str | None = None, options: dict | None = None,
                      video_ids: Sequence[str] | None = None, redo: bool = False):
@@ -144,6 +205,7 @@ class Workspace:
             return run_backend(self.store, be, task, source=source, query=query, video_ids=ids, redo=redo,
                                on_progress=adv)
 
+    @_writes
     def cascade(self, second_opinion: str, budget: float = 0.25, grounding: str | None = None, **kw) -> dict:
         """Cheap signals everywhere, the second opinion on the least-confident share, grounding where they
         disagree, re-fuse, verdicts; returns the summary with model calls spent vs avoided (opinions/cascade.py)."""
@@ -156,6 +218,7 @@ class Workspace:
         return self.store.read("verdicts")
 
     # -- run ------------------------------------------------------------------------
+    @_writes
     def run(self, stages: Sequence[str] | None = None, redo: bool = False,
             video_ids: Sequence[str] | None = None, **lens_options) -> dict[str, StageReport]:
         """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
@@ -187,6 +250,7 @@ class Workspace:
         record_run_device(self.path, pick_device(self.device))
 
     # -- lenses ---------------------------------------------------------------------
+    @_writes
     def analyse_lenses(self, map_method: str = "umap", k: int = 10, thresholds: dict | None = None) -> dict:
         """Recompute the lens analysis (lens_videos, cross_lens) from the stored vectors."""
         from .lenses.analyse import analyse
@@ -217,7 +281,8 @@ class Workspace:
         if save:
             from .lenses.analyse import save_zero_shot
 
-            save_zero_shot(self.store, lens, out)
+            with self.writing():
+                save_zero_shot(self.store, lens, out)
         return out
 
     def cross_lens(self, lens_a: str = "visual", lens_b: str = "transcript", k: int = 10, top: int = 10) -> dict:
@@ -279,14 +344,19 @@ class Workspace:
         from .opinions.cascade import describe_savings, load
 
         cascade = load(self.path)
-        facts = {"errors recorded": self.store.count("errors"), **(extra or {})}
+        from .failures import error_summary
+
+        n_errors, causes = error_summary(self.store)  # one count, shown with its messages
+        facts = {"errors": {"count": n_errors, "messages": [f"{n} × {c}" for c, n, _ in causes]}, **(extra or {})}
         if cascade:
             facts["cascade"] = describe_savings(cascade)
+        from .display import read_for_display as shown  # streamed, every text cut: memory bounded
+
         data = ReportData(
-            videos=self.store.read("videos"), segments=self.store.read("segments"),
-            confidence=self.confidence_map(), video_confidence=self.video_confidence(),
-            signals=pa.concat_tables([self.store.read("signals"), self.store.read("lens_signals")]),
-            opinions=self.store.read("opinions"),
+            videos=shown(self.store, "videos"), segments=shown(self.store, "segments"),
+            confidence=shown(self.store, "confidence"), video_confidence=shown(self.store, "video_confidence"),
+            signals=pa.concat_tables([shown(self.store, "signals"), shown(self.store, "lens_signals")]),
+            opinions=shown(self.store, "opinions"),
             thumbnails=thumbs, truth=truth_rows, extra=facts,
             lens_videos=self.store.read("lens_videos"), cross_lens=self.store.read("cross_lens"),
             lens_vectors=self._video_vectors() if self.store.count("cross_lens") else None,
@@ -306,6 +376,32 @@ class Workspace:
             if t is not None:
                 out[lens] = video_matrix(t)
         return out
+
+
+def _arrow_rows(pending: list) -> tuple[pa.Table, pa.Table, list]:
+    """The videos and segments tables of a batch of ingested videos, and a RowError for each
+    video whose values do not fit the schema (a wrong type); the others are unaffected."""
+    from .ingest import RowError
+
+    try:
+        return (pa.Table.from_pylist([p.video for p in pending], schema=_schema("videos")),
+                pa.Table.from_pylist([s for p in pending for s in p.segments], schema=_schema("segments")), [])
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    videos, segs, bad = [], [], []
+    for p in pending:  # the batch failed: convert each video alone to find the culprit(s)
+        try:
+            v = pa.Table.from_pylist([p.video], schema=_schema("videos"))
+            sg = pa.Table.from_pylist(p.segments, schema=_schema("segments"))
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+            where = f" ({p.where})" if p.where else ""
+            bad.append(RowError(p.video.get("video_id"), f"a value of the wrong type: {type(exc).__name__}: "
+                                                         f"{' '.join(str(exc).split())[:200]}{where}"))
+            continue
+        videos.append(v)
+        segs.append(sg)
+    return (pa.concat_tables(videos) if videos else _schema("videos").empty_table(),
+            pa.concat_tables(segs) if segs else _schema("segments").empty_table(), bad)
 
 
 def _schema(name: str) -> pa.Schema:

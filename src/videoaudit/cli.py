@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -20,6 +22,40 @@ console = Console()
 WS = typer.Option(..., "--workspace", "-w", help="Workspace directory (a LanceDB database).")
 DEVICE_HELP = ("Device for every model: cpu, cuda, cuda:1, ... (default: cuda in half precision when a GPU is "
                "visible, else cpu); recorded in the workspace's manifest.json.")
+WAIT = typer.Option(False, "--wait", help="If another process is writing the workspace, wait for it "
+                                          "instead of stopping.")
+_DEBUG = {"on": os.environ.get("VIDEOAUDIT_DEBUG", "") not in ("", "0")}
+
+
+@app.callback()
+def _main(debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error.")):
+    """Audit machine-generated, hierarchical, timed video annotations."""
+    if debug:
+        _DEBUG["on"] = True
+
+
+def _friendly(fn):
+    """Errors reach the user as one line naming the item and the cause (exit 1); --debug re-raises."""
+    import click
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .errors import explain
+
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if _DEBUG["on"]:
+                raise
+            msg = explain(exc, kwargs.get("workspace"))
+            if msg is None:
+                msg = f"internal error {type(exc).__name__}: {' '.join(str(exc).split())[:300]} (--debug shows where)"
+            typer.echo(f"error: {msg}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
 
 
 def _split_grounding(name: str | None, cascade: bool) -> tuple[str, str | None]:
@@ -47,6 +83,11 @@ def _ws(path: Path, **kw):
     from .api import Workspace
 
     return Workspace(path, progress=True, **kw)
+
+
+def _reader(path: Path, **kw):
+    """A workspace opened to read: a mistyped path is an error, never a new empty workspace."""
+    return _ws(path, create=False, **kw)
 
 
 def _check_format(value: str, known) -> None:
@@ -97,7 +138,8 @@ def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyO
            frames: str = typer.Option("action100m", help="fiftyone: frame-support convention, action100m "
                                       "(int(t*fps)+1) or fiftyone (1+round(t/duration*(N-1)))."),
            id_field: Optional[str] = typer.Option(None, help="fiftyone: sample field holding the video id "
-                                                  "(default video_uid / video_id, else the file name).")):
+                                                  "(default video_uid / video_id, else the file name)."),
+           wait: bool = WAIT):
     """Read annotations into the workspace (streamed; bad rows are recorded and skipped)."""
     from .ingest import FORMATS
 
@@ -105,9 +147,9 @@ def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyO
     if format != "fiftyone":
         if not Path(source).exists():
             raise typer.BadParameter(f"file {source!r} does not exist", param_hint="'SOURCE'")
-        s = _ws(workspace).ingest(Path(source), format=format, media=media, clip=clip, force=force)
+        s = _ws(workspace, wait=wait).ingest(Path(source), format=format, media=media, clip=clip, force=force)
     else:
-        s = _fiftyone_guard(lambda: _ws(workspace).ingest(source, format=format, media=media, clip=clip,
+        s = _fiftyone_guard(lambda: _ws(workspace, wait=wait).ingest(source, format=format, media=media, clip=clip,
                                                           force=force, fields=fields, convention=frames,
                                                           id_field=id_field))
     console.print(f"ingested {s.videos} videos, {s.segments} segments; skipped {s.skipped} already present; "
@@ -118,9 +160,10 @@ def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyO
 
 @opinions_app.command("import")
 def opinions_import(file: Path = typer.Argument(..., exists=True), workspace: Path = WS,
-                    source: str = typer.Option(..., help="Who gave these opinions, e.g. qwen3-vl-8b.")):
+                    source: str = typer.Option(..., help="Who gave these opinions, e.g. qwen3-vl-8b."),
+                    wait: bool = WAIT):
     """Import opinions (JSONL: description / event / point lines, docs/formats.md)."""
-    r = _ws(workspace).import_opinions(file, source=source)
+    r = _reader(workspace, wait=wait).import_opinions(file, source=source)
     console.print(f"imported {r['imported']} opinions for {r['videos']} videos; {r['errors']} errors")
     for msg in r["error_messages"]:
         console.print(f"[red]error[/red] {msg}")
@@ -154,12 +197,13 @@ def opinions_run(workspace: Path = WS,
                                                                  "(default: the backend name)."),
                  opt: Optional[list[str]] = typer.Option(None, "--opt", help=OPT_HELP),
                  redo: bool = typer.Option(False, help="Ask again for videos already answered."),
-                 device: Optional[str] = typer.Option(None, help=DEVICE_HELP)):
+                 device: Optional[str] = typer.Option(None, help=DEVICE_HELP),
+                 wait: bool = WAIT):
     """Run an opinion backend on the workspace's videos; results are stored like imported opinions."""
     if task not in ("describe", "localize", "point"):
         raise typer.BadParameter(f"unknown task {task!r}; one of describe, localize, point", param_hint="'--task'")
     try:
-        r = _ws(workspace, device=device).run_opinions(backend, task, model=model, query=query, only=only, source=source,
+        r = _reader(workspace, device=device, wait=wait).run_opinions(backend, task, model=model, query=query, only=only, source=source,
                                         options=_options(opt), redo=redo)
     except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
         console.print(f"[red]error[/red] {exc}")
@@ -200,12 +244,16 @@ def run(workspace: Path = WS,
                                                                help="Grounding lens backend option KEY=VALUE "
                                                                     "(repeatable), e.g. model=allenai/Molmo2-8B."),
         second_source: Optional[str] = typer.Option(None, help="Source name for the second opinion's rows."),
-        query: str = typer.Option("the person performing the main action", help="What grounding points at.")):
+        query: str = typer.Option("the person performing the main action", help="What grounding points at."),
+        wait: bool = WAIT):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
     if map_method not in ("umap", "pca", "tsne"):
         raise typer.BadParameter(f"unknown map {map_method!r}; one of umap, pca, tsne", param_hint="'--map'")
     grounding_lens, grounding_opinion = _split_grounding(grounding, cascade=bool(second_opinion))
-    ws = _ws(workspace, text_model=text_model, device=device)
+    ws = _reader(workspace, text_model=text_model, device=device, wait=wait)
+    if not ws.store.count("videos"):
+        typer.echo(f"error: nothing ingested in {workspace}: run videoaudit ingest first", err=True)
+        raise typer.Exit(1)
     lens_options = {"visual": visual, "grounding": grounding_lens, "transcript": transcript,
                     "map_method": map_method, "visual_options": _options(visual_opt),
                     "grounding_options": _options(grounding_lens_opt)}
@@ -220,11 +268,13 @@ def run(workspace: Path = WS,
             console.print(f"[red]error[/red] {exc}")
             raise typer.Exit(1)
         reports = c["reports"]["cheap"]
+        model_runs = c["runs"]
         for name, r in c["runs"].items():
             console.print(f"{name}: {r.done} answered, {r.skipped} already done, {len(r.failed)} failed")
         console.print(f"cascade: {describe_savings(c)}")
         console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(c["verdicts"].items())))
     else:
+        model_runs = {}
         try:
             reports = ws.run(redo=redo, **lens_options)
         except (ValueError, KeyError) as exc:
@@ -232,8 +282,26 @@ def run(workspace: Path = WS,
             raise typer.Exit(1)
     for name, r in reports.items():
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
-        for vid, err in list(r.failed.items())[:10]:
-            console.print(f"  [red]{err}[/red]")
+    _end_of_run(workspace, {**reports, **model_runs})
+
+
+def _end_of_run(workspace: Path, reports: dict) -> None:
+    """The first distinct causes of this run's failures; exit 1 when a stage failed for every video it tried."""
+    from .failures import distinct_causes
+
+    failed = {name: r.failed for name, r in reports.items() if r.failed}
+    if not failed:
+        return
+    causes = distinct_causes([m for msgs in failed.values() for m in msgs.values()])
+    total = sum(len(f) for f in failed.values())
+    console.print(f"{total} failures, {len(causes)} distinct causes (all: videoaudit errors -w {workspace}):",
+                  markup=False, highlight=False)
+    for cause, n, example in causes[:5]:
+        console.print(f"  {n} x {cause}   (e.g. {example})", style="red", markup=False, highlight=False)
+    dead = [name for name, r in reports.items() if r.failed and not r.done and not r.skipped]
+    if dead:
+        typer.echo(f"error: stage {', '.join(dead)} failed for every video it ran on", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -248,7 +316,7 @@ def search(query: Optional[str] = typer.Argument(None, help="Text query (shared 
     if (query is None) == (like is None):
         raise typer.BadParameter("give a text QUERY or --like VIDEO_ID (exactly one)")
     try:
-        res = _ws(workspace).search(query, lens=lens, like=like, k=k, segments=segments)
+        res = _reader(workspace).search(query, lens=lens, like=like, k=k, segments=segments)
     except LensError as e:
         console.print(f"[red]error[/red] {e}")
         raise typer.Exit(1)
@@ -273,7 +341,7 @@ def zero_shot(classes: str = typer.Argument(..., help="Comma-separated class nam
 
     names = [c.strip() for c in classes.split(",") if c.strip()]
     try:
-        res = _ws(workspace).zero_shot(lens, names, template=template, temperature=temperature, save=save)
+        res = _reader(workspace).zero_shot(lens, names, template=template, temperature=temperature, save=save)
     except LensError as e:
         console.print(f"[red]error[/red] {e}")
         raise typer.Exit(1)
@@ -288,7 +356,9 @@ def zero_shot(classes: str = typer.Argument(..., help="Comma-separated class nam
 def status(workspace: Path = WS):
     """What the workspace holds and which stages finished for how many videos."""
     from .status import workspace_status
+    from .workspace import open_root
 
+    open_root(Path(workspace), create=False)  # a missing or foreign workspace is one line, never created
     st = workspace_status(workspace)
     t = Table(title=str(workspace))
     t.add_column("table"), t.add_column("rows", justify="right")
@@ -327,14 +397,14 @@ def export(workspace: Path = WS, format: str = typer.Option("jsonl", "--format",
     if format == "fiftyone":
         if not dataset:
             raise typer.BadParameter("--format fiftyone needs --dataset NAME", param_hint="'--dataset'")
-        r = _fiftyone_guard(lambda: _ws(workspace).export_fiftyone(dataset))
+        r = _fiftyone_guard(lambda: _reader(workspace).export_fiftyone(dataset))
         console.print(f"FiftyOne dataset {r['dataset']!r}: {r['samples']} videos ({r['added']} added), "
                       f"{r['detections']} annotated detections, brain runs {r['brain_keys']}, "
                       f"saved views {r['saved_views']} in {r['seconds']} s")
         return
     if out is None:
         raise typer.BadParameter(f"--format {format} needs --out FILE", param_hint="'--out' / '-o'")
-    path = _ws(workspace).export(out, format=format)
+    path = _reader(workspace).export(out, format=format)
     console.print(f"wrote {path}")
 
 
@@ -346,16 +416,39 @@ def app_cmd(workspace: Path = WS,
                                                   help="Force / skip the export (default: when stale).")):
     """Export the audit to FiftyOne if needed and open the FiftyOne App on 127.0.0.1 (prints the URL)."""
     from .fiftyone.app import open_app
+    from .procs import stop_children_on_exit
 
-    _fiftyone_guard(lambda: open_app(_ws(workspace), dataset=dataset, port=port, export=export,
+    stop_children_on_exit()  # Ctrl-C, SIGTERM or the parent exiting stop the App server and database too
+    _fiftyone_guard(lambda: open_app(_reader(workspace), dataset=dataset, port=port, export=export,
                                      echo=lambda m: print(m, flush=True)))
+
+
+@app.command()
+def errors(workspace: Path = WS, stage: Optional[str] = typer.Option(None, help="Only this stage's messages."),
+           limit: int = typer.Option(200, help="Show at most this many (0: all).")):
+    """List the recorded error and warning messages (newest workspace state, oldest message first)."""
+    from .failures import iter_errors
+
+    ws = _reader(workspace)
+    n = shown = 0
+    for row in iter_errors(ws.store, stage):
+        n += 1
+        if limit and shown >= limit:
+            continue
+        shown += 1
+        where = " ".join(x for x in (row["video_id"] and f"video {row['video_id']}",
+                                     row["segment_id"] and f"segment {row['segment_id']}") if x)
+        console.print(f"[{row['stage']}] {where + ': ' if where else ''}{row['error']}", markup=False,
+                      highlight=False, soft_wrap=True)
+    console.print(f"{n} recorded messages" + (f" (stage {stage})" if stage else "")
+                  + (f", {shown} shown" if shown < n else ""), markup=False, highlight=False)
 
 
 @app.command()
 def report(workspace: Path = WS, out: Path = typer.Option(Path("report.html"), "--out", "-o"),
            truth: Optional[Path] = typer.Option(None, help="truth.jsonl of a sample, for per-fault detection.")):
     """Write one self-contained HTML report."""
-    path = _ws(workspace).report(out, truth=truth)
+    path = _reader(workspace).report(out, truth=truth)
     console.print(f"report: {path}")
 
 
@@ -378,6 +471,10 @@ def demo(out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder 
                   "\"model calls\" are counted as a VLM's would be, but no model ran")
     console.print(f"report: [bold]{res['report']}[/bold]")
 
+
+for _group in (app, opinions_app):  # every command reports errors as one line (see _friendly)
+    for _cmd in _group.registered_commands:
+        _cmd.callback = _friendly(_cmd.callback)
 
 if __name__ == "__main__":
     app()

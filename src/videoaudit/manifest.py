@@ -4,8 +4,8 @@ Per-video progress lives in the ledger table; what is not per video lives here, 
 section per owner: ``lens_backends`` (which backend and options made each lens),
 ``stages`` (the configuration fingerprint each stage last ran with: the stage graph
 invalidates everything downstream when one changes), ``cascade`` (the last cascade's
-summary), ``device`` (where the last run's models ran). Writes are atomic (write a
-temporary file, then rename), so a killed run never leaves half a manifest.
+summary), ``device`` (where the last run's models ran). Writes are atomic (temporary
+file, fsync, rename), so a killed run never leaves half a manifest.
 
 Workspaces from before the manifest kept three sidecar files; :func:`read_manifest`
 folds them in and removes them the first time it sees them.
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 FILE = "manifest.json"
+#: the layout of the tables this videoaudit reads and writes; a workspace of another version is refused
 FORMAT_VERSION = 1
 #: sidecar files of older workspaces -> the manifest section that replaces each
 LEGACY = {"lens_backends.json": "lens_backends", "lens_signals.json": "lens_signals_legacy",
@@ -26,45 +27,83 @@ LEGACY = {"lens_backends.json": "lens_backends", "lens_signals.json": "lens_sign
 
 
 class ManifestError(ValueError):
-    """A manifest this version cannot use (unreadable, or written by a newer videoaudit)."""
+    """The manifest is unreadable or names a format this videoaudit cannot read (one line, names the file)."""
 
 
-def read_manifest(root: str | Path) -> dict[str, Any]:
-    """The manifest of the workspace at ``root`` (``{"format_version": 1}`` when there is none yet)."""
-    root = Path(root)
-    path = root / FILE
-    data: dict[str, Any] = {"format_version": FORMAT_VERSION}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text())
-        except ValueError as exc:
-            raise ManifestError(f"{path}: unreadable workspace manifest ({exc})") from None
-        if not isinstance(data, dict):
-            raise ManifestError(f"{path}: the workspace manifest is not a JSON object")
-        version = data.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ManifestError(f"{path}: workspace format version {version!r}; this videoaudit reads versions up "
-                                f"to {FORMAT_VERSION}: upgrade videoaudit, or audit into a new workspace")
-    legacy = [(root / name, section) for name, section in LEGACY.items() if (root / name).exists()]
-    if legacy:
-        for p, section in legacy:
-            try:
-                data.setdefault(section, json.loads(p.read_text()))
-            except ValueError:
-                pass  # an unreadable old record: the stage it describes redoes its work
-        data["format_version"] = FORMAT_VERSION
-        write_manifest(root, data)
-        for p, _ in legacy:
-            p.unlink(missing_ok=True)
+def manifest_path(root: str | Path) -> Path:
+    return Path(root) / FILE
+
+
+def _load(root: Path) -> dict[str, Any]:
+    path = manifest_path(root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"workspace manifest {path} is unreadable: {exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ManifestError(f"workspace manifest {path} is not JSON ({exc}); "
+                            f"is {root} a videoaudit workspace?") from None
+    if not isinstance(data, dict):
+        raise ManifestError(f"workspace manifest {path} holds a JSON {type(data).__name__}, not an object")
     return data
 
 
-def write_manifest(root: str | Path, data: dict[str, Any]) -> None:
+def read_manifest(root: str | Path) -> dict[str, Any]:
+    """The manifest (``{"format_version": 1}`` for a new workspace); legacy sidecars are folded in."""
     root = Path(root)
-    path = root / FILE
-    tmp = root / f".{FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({**data, "format_version": FORMAT_VERSION}, indent=1, sort_keys=True, default=str))
-    tmp.replace(path)
+    data = _load(root)
+    legacy = [(root / name, sec) for name, sec in LEGACY.items() if (root / name).exists()]
+    if legacy:
+        for p, sec in legacy:
+            try:
+                data.setdefault(sec, json.loads(p.read_text()))
+            except ValueError:
+                pass  # an unreadable old record: the stage it describes redoes its work
+        write_manifest(root, {**data, "format_version": data.get("format_version", FORMAT_VERSION)})
+        for p, _ in legacy:
+            p.unlink(missing_ok=True)
+    return {"format_version": FORMAT_VERSION, **data}
+
+
+def write_manifest(root: str | Path, data: dict[str, Any]) -> None:
+    """Replace the manifest with ``data`` atomically (temporary file, fsync, rename)."""
+    path = manifest_path(root)
+    tmp = path.with_name(f".{FILE}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"format_version": FORMAT_VERSION, **data}, f, indent=1, sort_keys=True, default=str)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_format(root: str | Path, manifest: dict | None = None) -> dict:
+    """Refuse a workspace written by another format version; returns the manifest (``{}`` if none)."""
+    data = _load(Path(root)) if manifest is None else manifest
+    version = data.get("format_version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        newer = isinstance(version, int) and version > FORMAT_VERSION
+        hint = ("it was written by a newer videoaudit: upgrade videoaudit to read it" if newer else
+                "re-ingest its sources into a new workspace (no automatic upgrade from that version)")
+        raise ManifestError(f"workspace {Path(root)} has format version {version!r}; this videoaudit reads "
+                            f"version {FORMAT_VERSION}: {hint}")
+    return data
+
+
+def ensure_manifest(root: str | Path) -> dict:
+    """Check the version and write the manifest when missing (a new or pre-manifest workspace)."""
+    data = check_format(root)
+    if "format_version" not in data or any((Path(root) / name).exists() for name in LEGACY):
+        data = read_manifest(root)
+        write_manifest(root, data)
+    return data
 
 
 def section(root: str | Path, name: str, default: Any = None) -> Any:

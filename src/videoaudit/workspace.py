@@ -10,6 +10,7 @@ redoing finished videos: at worst the last unmarked batch is written again.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -38,12 +39,42 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
 
+def _guarded(fn=None, *, table: str | None = None):
+    """Turn a Lance / OS failure of a table operation into a one-line WorkspaceError naming the table
+    (a full disk or a read-only workspace names the cause); other exceptions pass unchanged.
+    ``table`` names the table when the first argument is not it (the ledger's stage)."""
+    if fn is None:
+        return functools.partial(_guarded, table=table)
+
+    @functools.wraps(fn)
+    def wrapper(self, first, *args, **kwargs):
+        from .errors import WorkspaceError, clean_message, storage_error
+
+        name = table or first
+        try:
+            return fn(self, first, *args, **kwargs)
+        except WorkspaceError:
+            raise
+        except Exception as exc:
+            err = storage_error(self.root, exc)
+            if err is not None:
+                raise err from exc
+            text = str(exc)
+            if isinstance(exc, OSError) or "lance" in text.lower() or ".rs:" in text:
+                raise WorkspaceError(f"workspace table {name} ({self.root / (str(name) + '.lance')}) failed: "
+                                     f"{clean_message(text)}") from exc
+            raise
+
+    return wrapper
+
+
 class Store:
     """Typed access to the workspace's tables; every table has the schema in schema.py."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, create: bool = True):
+        """``create=False`` (commands that only read): a missing workspace is an error, never made."""
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        open_root(self.root, create)
         # every read sees the newest version, also when another Workspace on the same
         # directory (a CLI call, the FiftyOne plugin) wrote since this one opened a table
         # Bounded caches: Lance's defaults (6 GiB index, 1 GiB metadata) keep the metadata of
@@ -67,7 +98,7 @@ class Store:
         with an explicit ``schema`` (its vector dimension comes from the lens backend)."""
         if name not in self._tables:
             if name in self.names():
-                self._tables[name] = self.db.open_table(name)
+                self._tables[name] = open_checked(self, name)
             else:
                 if schema is None:
                     if S.is_embeddings_table(name):
@@ -90,9 +121,11 @@ class Store:
     def has(self, name: str) -> bool:
         return name in self.names() and self.table(name).count_rows() > 0
 
+    @_guarded
     def count(self, name: str) -> int:
         return self.table(name).count_rows() if name in self.names() else 0
 
+    @_guarded
     def read(self, name: str, video_ids: Sequence[str] | None = None, where: str | None = None,
              columns: Sequence[str] | None = None) -> pa.Table:
         """Rows of a table, optionally only those of some videos; always in the canonical schema."""
@@ -131,6 +164,7 @@ class Store:
                 pass
         yield from t.to_arrow().select(list(columns) if columns else self.schema(name).names).to_batches(batch_size)
 
+    @_guarded
     def replace(self, name: str, video_ids: Sequence[str], rows: pa.Table, fresh: bool = False) -> None:
         """Write ``rows`` as the complete content of ``name`` for ``video_ids``.
 
@@ -150,16 +184,19 @@ class Store:
             schema = self.schema(name)
             t.add(rows.select(schema.names).cast(schema))
 
+    @_guarded
     def append(self, name: str, rows: pa.Table) -> None:
         if rows.num_rows:
             schema = self.schema(name)
             self.table(name).add(rows.select(schema.names).cast(schema))
 
+    @_guarded
     def overwrite(self, name: str, rows: pa.Table) -> None:
         """Replace a whole (run-level) table as a new version: readers holding the old one keep working."""
         schema = self.schema(name) if name in self.names() or not S.is_embeddings_table(name) else rows.schema
         self.table(name, schema=schema).add(rows.select(schema.names).cast(schema), mode="overwrite")
 
+    @_guarded
     def drop(self, name: str) -> None:
         if name in self.names():
             self.db.drop_table(name)
@@ -184,6 +221,7 @@ class Store:
         t = self.read("progress", where=f"stage = '{stage}'", columns=["video_id"])
         return set(t.column("video_id").to_pylist())
 
+    @_guarded(table="progress")
     def mark(self, stage: str, ok: Sequence[str], failed: dict[str, str] | None = None,
              status: str = "ok") -> None:
         """Record ``ok`` videos with ``status`` ("ok", or "running" before writing) and failed ones."""
@@ -195,11 +233,12 @@ class Store:
         rows = [{"stage": stage, "video_id": v, "status": status, "error": None, "finished_at": now} for v in ok]
         rows += [{"stage": stage, "video_id": v, "status": "error", "error": e, "finished_at": now}
                  for v, e in failed.items()]
-        t = self.table("progress")
-        if "progress" in self.names():
-            t.delete(f"stage = '{stage}' AND video_id IN ({_sql_list(ids)})")
-        t.add(pa.Table.from_pylist(rows, schema=S.PROGRESS))
+        # ONE commit (an upsert on stage + video): a delete then an add could be killed in between,
+        # leaving a video's rows written but its ledger row gone, so a resume appended them again
+        self.table("progress").merge_insert(["stage", "video_id"]).when_matched_update_all() \
+            .when_not_matched_insert_all().execute(pa.Table.from_pylist(rows, schema=S.PROGRESS))
 
+    @_guarded(table="progress")
     def forget(self, stages: Sequence[str], video_ids: Sequence[str] | None = None) -> None:
         """Mark stages as to be redone (for some videos) because their inputs changed.
 
@@ -216,6 +255,7 @@ class Store:
             self.table("progress").update(where=f"{clause} AND video_id IN ({_sql_list(part)})",
                                           values={"status": "stale"})
 
+    @_guarded(table="errors")
     def record_errors(self, stage: str, errors: Iterable[tuple[str | None, str | None, str]]) -> int:
         now = _now()
         rows = [{"stage": stage, "video_id": v, "segment_id": s, "error": e, "at": now} for v, s, e in errors]
@@ -228,6 +268,49 @@ class Store:
         from .status import table_status
 
         return table_status(self.root)
+
+
+def open_root(root: Path, create: bool) -> None:
+    """Check (and with ``create`` make) the workspace directory; one-line WorkspaceError otherwise."""
+    from .errors import WorkspaceError, WorkspaceMissing
+    from .manifest import ManifestError, check_format
+
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(f"workspace path {root} is a file, not a directory: give a folder (new or existing)")
+    if not root.exists():
+        if not create:
+            raise WorkspaceMissing(f"no workspace at {root}: run videoaudit ingest first (or check the path)")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create the workspace {root}: {exc.strerror or exc}") from None
+    elif not create and not any(root.glob("*.lance")) and not (root / "manifest.json").exists():
+        raise WorkspaceMissing(f"{root} is not a videoaudit workspace (no tables, no manifest.json): "
+                               "run videoaudit ingest first (or check the path)")
+    try:
+        check_format(root)
+    except ManifestError as exc:
+        raise WorkspaceError(str(exc)) from None
+
+
+def open_checked(store: "Store", name: str):
+    """Open an existing table; an unreadable or foreign one is a WorkspaceError naming it."""
+    from .errors import WorkspaceError, clean_message
+
+    path = store.root / f"{name}.lance"
+    try:
+        t = store.db.open_table(name)
+        got = t.schema
+    except Exception as exc:  # Lance reports corruption as RuntimeError / OSError / ValueError
+        raise WorkspaceError(f"workspace table {name} ({path}) is unreadable: {clean_message(str(exc))}; "
+                             "move it away to recompute it, or re-ingest into a new workspace") from None
+    want = S.TABLES.get(name)
+    if want is not None:
+        missing = [f for f in want.names if f not in got.names]
+        if missing:
+            raise WorkspaceError(f"workspace table {name} ({path}) is not a videoaudit table: it lacks "
+                                 f"{', '.join(missing[:5])}; move it away or use another workspace")
+    return t
 
 
 def filter_ids(table: pa.Table, video_ids: Sequence[str]) -> pa.Table:

@@ -27,6 +27,7 @@ class IngestedVideo:
     video: dict  # one VIDEOS row (keys = schema.VIDEOS field names)
     segments: list[dict]  # SEGMENTS rows, in source order
     warnings: list[str] = field(default_factory=list)  # non-fatal problems, each naming the video
+    where: str | None = None  # its place in the source ("line 3", "row 12"), for messages about it
 
 
 class RowError(Exception):
@@ -39,6 +40,10 @@ class RowError(Exception):
 
     def __reduce__(self):  # picklable across processes (Ray, multiprocessing)
         return (RowError, (self.video_id, self.cause))
+
+
+class SourceError(ValueError):
+    """The source as a whole cannot be read (not parquet, not JSON, missing); one line naming the file."""
 
 
 def iter_source(
@@ -60,4 +65,4 @@ def iter_source(
     module, attr = READERS[format].split(":")
     return getattr(importlib.import_module(module), attr)(path, media_dir=media_dir, clip=clip, **options)
 
-__all__ = ["FORMATS", "IngestedVideo", "RowError", "iter_source"]
+__all__ = ["FORMATS", "IngestedVideo", "RowError", "SourceError", "iter_source"]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..schema import CAPTION_FIELDS, GPT_FIELDS, NA
-from . import IngestedVideo, RowError
+from . import IngestedVideo, RowError, SourceError
 from .validate import find_cycles, structure_issues, unique_ids
 
 SOURCE = "action100m"
@@ -115,11 +116,31 @@ def timed_transcript(
     return out
 
 
-def resolve_media(candidates: list[Path], video_id: str, warnings: list[str]) -> str | None:
-    """The first existing candidate path as a string; a warning naming them if none exists."""
-    for p in candidates:
+def contained(path: Path, folder: Path) -> bool:
+    """Whether ``path``, resolved (``..`` and symlinks followed), lies inside ``folder`` resolved."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL in the name
+        return False
+
+
+def resolve_media(candidates: list[Path | tuple[Path, Path]], video_id: str, warnings: list[str]) -> str | None:
+    """The first existing candidate path as a string; a warning naming them if none exists.
+
+    A candidate built from data (a video id, a relative ``media`` field) is given as
+    ``(path, folder)``: it is used only if it resolves inside ``folder``; one that escapes
+    (``video_uid = "../outside/x"``) is refused with a warning naming the video (recorded).
+    """
+    plain: list[Path] = []
+    for c in candidates:
+        p, folder = c if isinstance(c, tuple) else (c, None)
+        if folder is not None and not contained(p, folder):
+            warnings.append(f"video {video_id}: media path {p} escapes the media folder {folder}; not used")
+            return None
+        plain.append(p)
         if p.is_file():
             return str(p)
+    candidates = plain
     if candidates:
         warnings.append(f"video {video_id}: media not found: {', '.join(str(p) for p in candidates)}")
     return None
@@ -316,7 +337,7 @@ def convert_release_row(row: dict, media_dir=None, clip: float | None = None) ->
 
     media_path = None
     if media_dir is not None:
-        media_path = resolve_media([Path(media_dir) / f"{uid}.mp4"], uid, warnings)
+        media_path = resolve_media([(Path(media_dir) / f"{uid}.mp4", Path(media_dir))], uid, warnings)
 
     rest = {k: v for k, v in meta.items() if k not in {"title", "description", "duration", "transcript"}}
     rest.update({k: v for k, v in row.items() if k not in {"video_uid", "metadata", "nodes"}})
@@ -354,27 +375,129 @@ def convert_or_error(convert, row, *args, **kwargs) -> IngestedVideo | RowError:
         return RowError(_guess_id(row), f"unexpected {type(e).__name__}: {e}")
 
 
-def _iter_json_lines(path: Path) -> Iterator[dict | RowError]:
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
+_ID_IN_LINE = re.compile(rb'"video_(?:uid|id)"\s*:\s*"((?:[^"\\]|\\.){1,200})"')
+
+
+def peek_id(raw: bytes) -> str | None:
+    """The video id written near the start of an unparseable line, if one can be seen (for the message)."""
+    m = _ID_IN_LINE.search(raw[:10_000])
+    return m.group(1).decode("utf-8", errors="backslashreplace") if m else None
+
+
+def iter_json_lines(path: Path) -> Iterator[tuple[int, object]]:
+    """``(line number, parsed value or RowError)`` per non-blank line, each line decoded and parsed alone.
+
+    The file is read as bytes: an invalid UTF-8 line, a line nested too deep for the parser
+    (RecursionError) or any other unparseable line is a RowError naming its line (and the
+    video id it shows, if any); the lines around it are unaffected.
+    """
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with f:
+        for lineno, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
             try:
-                yield json.loads(line)
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield lineno, RowError(peek_id(raw), f"line {lineno}: invalid UTF-8 at byte {e.start}")
+                continue
+            try:
+                yield lineno, json.loads(line)
             except json.JSONDecodeError as e:
-                yield RowError(None, f"line {lineno}: invalid JSON ({e.msg} at column {e.colno})")
+                yield lineno, RowError(peek_id(raw), f"line {lineno}: invalid JSON ({e.msg} at column {e.colno})")
+            except RecursionError:
+                yield lineno, RowError(peek_id(raw), f"line {lineno}: JSON nested too deeply to read")
+            except (ValueError, MemoryError) as e:
+                yield lineno, RowError(peek_id(raw), f"line {lineno}: unreadable JSON ({type(e).__name__}: {e})")
+
+
+def _raw_id(table, i: int) -> str | None:
+    """The video_uid of row ``i`` as text, undecodable bytes shown escaped (for the rejection message)."""
+    import pyarrow as pa
+
+    if "video_uid" not in table.column_names:
+        return None
+    try:
+        v = table.column("video_uid").slice(i, 1).cast(pa.binary()).to_pylist()[0]
+    except Exception:
+        return None
+    return None if v is None else v.decode("utf-8", errors="backslashreplace")
+
+
+def iter_parquet_rows(path: Path) -> Iterator[tuple[int, object]]:
+    """``(row number, row dict or RowError)``, one row group in memory at a time, each row converted alone.
+
+    A file that is not parquet is a SourceError (one line naming the file); an unreadable row
+    group rejects its rows only; a row that does not convert to Python (invalid UTF-8, ...) is
+    a RowError naming its row and, where it can be read, its video_uid.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:
+        raise SourceError(f"{path} is not a readable parquet file: {type(exc).__name__}: {exc}") from None
+    row = 0
+    for g in range(pf.num_row_groups):
+        n = pf.metadata.row_group(g).num_rows
+        try:
+            table = pf.read_row_group(g)
+        except Exception as exc:
+            yield row + 1, RowError(None, f"rows {row + 1}-{row + n}: row group {g} unreadable: "
+                                          f"{type(exc).__name__}: {exc}")
+            row += n
+            continue
+        try:
+            rows = table.to_pylist()
+        except Exception:
+            rows = None  # one bad row: find it, keep the others
+        for i in range(table.num_rows):
+            if rows is not None:
+                yield row + i + 1, rows[i]
+                continue
+            try:
+                yield row + i + 1, table.slice(i, 1).to_pylist()[0]
+            except Exception as exc:
+                yield row + i + 1, RowError(_raw_id(table, i), f"row {row + i + 1}: unreadable: "
+                                                               f"{type(exc).__name__}: {exc}")
+        row += table.num_rows
+
+
+def _iter_json_file(path: Path) -> Iterator[tuple[int, object]]:
+    """The one-row JSON form: one object, or an array of them (all or nothing: it is one JSON value)."""
+    try:
+        data = json.loads(Path(path).read_bytes().decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise SourceError(f"{path} is not readable JSON: {type(exc).__name__}: {exc}") from None
+    for i, row in enumerate(data if isinstance(data, list) else [data], 1):
+        yield i, row
+
+
+def numbered(out, where: str):
+    """``out`` (IngestedVideo or RowError) with the source position recorded / named."""
+    if isinstance(out, RowError):
+        return out if where in out.cause else RowError(out.video_id, f"{out.cause} ({where})")
+    out.where = where
+    return out
 
 
 def iter_action100m(path, media_dir=None, clip: float | None = None) -> Iterator[IngestedVideo | RowError]:
-    """Stream an Action100M release (parquet by row group, or JSON lines by line)."""
-    from ..formats.action100m import iter_release
-
+    """Stream an Action100M release (parquet by row group, or JSON lines by line); every row alone."""
     if clip is not None and not clip > 0:
         raise ValueError(f"clip must be a positive number of seconds, got {clip!r}")
     path = Path(path)
-    rows = _iter_json_lines(path) if path.suffix.lower() == ".jsonl" else iter_release(path)
-    for row in rows:
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        rows, unit = iter_json_lines(path), "line"
+    elif suffix == ".json":
+        rows, unit = _iter_json_file(path), "row"
+    else:
+        rows, unit = iter_parquet_rows(path), "row"
+    for n, row in rows:
         if isinstance(row, RowError):
             yield row
             continue
-        yield convert_or_error(convert_release_row, row, media_dir=media_dir, clip=clip)
+        yield numbered(convert_or_error(convert_release_row, row, media_dir=media_dir, clip=clip), f"{unit} {n}")

@@ -18,7 +18,9 @@ from . import IngestedVideo, RowError
 from .action100m import (
     build_segments,
     convert_or_error,
+    iter_json_lines,
     metadata_json,
+    numbered,
     parse_seconds,
     resolve_media,
     timed_transcript,
@@ -109,20 +111,20 @@ def convert_jsonl_record(
     transcript = timed_transcript(entries, duration, vid, warnings, clipped=clip is not None)
 
     media = record.get("media")
-    candidates: list[Path] = []
+    candidates: list = []  # relative paths from the data stay inside the folder they are looked up in
     if media:
         p = Path(str(media)).expanduser()
         if p.is_absolute():
-            candidates = [p]
+            candidates = [p]  # named in full by whoever wrote the file
         else:
             if media_dir is not None:
-                candidates.append(Path(media_dir) / p)
+                candidates.append((Path(media_dir) / p, Path(media_dir)))
             if base_dir is not None:
-                candidates.append(Path(base_dir) / p)
+                candidates.append((Path(base_dir) / p, Path(base_dir)))
             if not candidates:
-                candidates.append(p)
+                candidates.append((p, Path.cwd()))
     elif media_dir is not None:
-        candidates = [Path(media_dir) / f"{vid}.mp4"]
+        candidates = [(Path(media_dir) / f"{vid}.mp4", Path(media_dir))]
     media_path = resolve_media(candidates, vid, warnings)
 
     meta = record.get("metadata")
@@ -149,24 +151,17 @@ def convert_jsonl_record(
 
 
 def iter_jsonl(path, media_dir=None, clip: float | None = None) -> Iterator[IngestedVideo | RowError]:
-    """Stream a generic JSONL file line by line; bad lines yield RowError naming the line."""
+    """Stream a generic JSONL file line by line, each line alone; bad lines yield RowError naming the line."""
     if clip is not None and not clip > 0:
         raise ValueError(f"clip must be a positive number of seconds, got {clip!r}")
     path = Path(path)
     base_dir = path.parent
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield RowError(None, f"line {lineno}: invalid JSON ({e.msg} at column {e.colno})")
-                continue
-            out = convert_or_error(convert_jsonl_record, record, base_dir=base_dir, media_dir=media_dir, clip=clip)
-            if isinstance(out, RowError):
-                out = RowError(out.video_id, f"{out.cause} (line {lineno})")
-            yield out
+    for lineno, record in iter_json_lines(path):
+        if isinstance(record, RowError):
+            yield record
+            continue
+        out = convert_or_error(convert_jsonl_record, record, base_dir=base_dir, media_dir=media_dir, clip=clip)
+        yield numbered(out, f"line {lineno}")
 
 
 def to_record(video: dict, segments: list[dict]) -> dict:

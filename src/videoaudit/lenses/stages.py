@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from ..pipeline.stage import Batch, Stage
+from ..pipeline.stage import WARNING_SCHEMA, WARNINGS, Batch, Stage
 from ..schema import MEDIA, THUMBNAILS, embeddings_schema, embeddings_table
 from .backends import sync_backends  # noqa: F401  (re-exported: the stages' backend bookkeeping)
 
@@ -117,7 +117,7 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
     def run(batch: Batch) -> dict[str, pa.Table]:
         embedders = {lens: spec.build(lens) for lens, spec in specs.items()}  # built once per process
         annotated = _annotated(batch) if segments else {}
-        media_rows, thumb_rows = [], []
+        media_rows, thumb_rows, warn_rows = [], [], []
         lens_rows: dict[str, list[dict]] = {lens: [] for lens in embedders}
         for v in batch.videos.to_pylist():
             path = v["media_path"]
@@ -133,6 +133,8 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
                 requests.append(dataclasses.replace(emb.frame_request(dur), consumer=f"lens:{lens}"))
             # ONE decode for every consumer; a MediaError names the file and the engine records it
             frames = sampler.sample(path, requests)
+            if (short := sampler.shortfall(vid)) is not None:  # corrupt packets: fewer frames, said so
+                warn_rows.append({"video_id": vid, "segment_id": None, "error": short})
             info = sampler.last_info
             media_rows.append({"video_id": vid, "duration": info.duration, "fps": info.fps,
                                "frame_count": info.frame_count, "width": info.width, "height": info.height,
@@ -151,6 +153,8 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
                         lens_rows[lens].append(_rows(vid, sid, chosen[lens], sv))
         out = {"media": pa.Table.from_pylist(media_rows, schema=MEDIA),
                "thumbnails": pa.Table.from_pylist(thumb_rows, schema=THUMBNAILS)}
+        if warn_rows:
+            out[WARNINGS] = pa.Table.from_pylist(warn_rows, schema=WARNING_SCHEMA)
         for lens, emb in embedders.items():
             out[embeddings_table(lens)] = pa.Table.from_pylist(lens_rows[lens], schema=embeddings_schema(emb.dim))
         return out

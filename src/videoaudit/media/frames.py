@@ -229,6 +229,10 @@ def _info(path: str, container, stream) -> VideoInfo:
     if not frames and duration > 0 and fps > 0:
         frames = int(round(duration * fps))
     cc = stream.codec_context
+    if cc is None:  # a codec tag FFmpeg has no decoder for
+        tag = getattr(stream, "codec_tag", None)
+        named = f" (tag {tag!r})" if tag else ""
+        raise MediaError(path, f"no decoder for the video stream's codec{named}: not a playable video")
     width, height = int(cc.width or 0), int(cc.height or 0)
     if width <= 0 or height <= 0:
         raise MediaError(path, "video stream has no frame size (unreadable or not a video)")
@@ -300,6 +304,7 @@ class FrameSampler:
         self.seeks = 0
         self.last_info: VideoInfo | None = None
         self.last_issues: list[str] = []
+        self.last_counts: tuple[int, int] = (0, 0)  # (frames asked, frames got) of the last sample()
 
     # -- public -----------------------------------------------------------------------------
     def sample(
@@ -311,6 +316,7 @@ class FrameSampler:
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate consumer names in requests: {names}")
         self.last_issues = []
+        self.last_counts = (0, 0)
         if not requests:
             return {}
         container = _open(path)
@@ -347,7 +353,17 @@ class FrameSampler:
                     handed.add(id(img))
                 frames.append(Frame(t=t, image=img, frame_time=ft))
             out[r.consumer] = frames
+        self.last_counts = (sum(len(v) for v in per_req.values()), sum(len(v) for v in out.values()))
         return out
+
+    def shortfall(self, video_id: str) -> str | None:
+        """A decode warning for the last ``sample()`` when fewer frames came out than were asked
+        (corrupt packets, a truncated file), naming the video, the counts and the decoder's issues."""
+        asked, got = self.last_counts
+        if got >= asked:
+            return None
+        why = "; ".join(self.last_issues)[:300] or "the stream ended early"
+        return f"video {video_id}: decoded {got} of {asked} frames asked ({why})"
 
     # -- internals --------------------------------------------------------------------------
     def _walk(self, path, container, stream, info: VideoInfo, wanted: dict[float, set]):

@@ -14,7 +14,8 @@
 Cost accounting counts one model call per (video, task) asked of a backend, the unit a
 GPU bill scales with: ``spent`` = the cascade's calls, ``full`` = the calls of running both
 backends' same tasks on every auditable video (one with a confidence, i.e. with GPT text),
-``avoided = full - spent``. A call answered from an
+``avoided = full - spent``; a call that failed (endpoint error, unparseable reply) is counted in
+``model_calls_failed``, not as spent. A call answered from an
 earlier, resumed run counts as spent (it was paid for once). The summary is stored in
 the workspace manifest (section ``cascade``), shown by ``status`` and in the report.
 
@@ -121,14 +122,15 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     for v, sid in zip(verdicts.column("verdict").to_pylist(), verdicts.column("segment_id").to_pylist()):
         if sid is not None:
             counts[v] = counts.get(v, 0) + 1
-    spent = len(selected) * len(s_tasks) + len(disagree) * len(g_tasks)
+    failed_calls = sum(len(r.failed) for r in runs.values())  # asked and failed: not answers paid for
+    spent = len(selected) * len(s_tasks) + len(disagree) * len(g_tasks) - failed_calls
     full = with_conf * (len(s_tasks) + len(g_tasks))  # every model on every auditable video
     summary = {
         **key, "second_backend": second.name, "grounding_backend": ground.name if ground else None,
         "videos": n, "videos_with_confidence": with_conf,
         "second_tasks": list(s_tasks), "grounding_tasks": list(g_tasks),
         "second_videos": len(selected), "grounding_videos": len(disagree),
-        "model_calls": spent, "model_calls_full": full, "model_calls_avoided": full - spent,
+        "model_calls": spent, "model_calls_failed": failed_calls, "model_calls_full": full, "model_calls_avoided": full - spent,
         "saved_share": round((full - spent) / full, 4) if full else 0.0,
         "failed": {k: len(r.failed) for k, r in runs.items()},
         "calls_this_run": {k: r.calls for k, r in runs.items()},
@@ -157,8 +159,10 @@ def source_note(summary: dict) -> str | None:
 def describe_savings(summary: dict) -> str:
     """One line for the CLI and the report (with :func:`source_note` where it applies)."""
     note = source_note(summary)
+    failed = summary.get("model_calls_failed", 0)
     return (f"model calls: {summary['model_calls']} spent of {summary['model_calls_full']} "
             f"(every model on every video); {summary['model_calls_avoided']} avoided "
-            f"({100 * summary['saved_share']:.0f} %)" + (f"; {note}" if note else ""))
+            f"({100 * summary['saved_share']:.0f} %)" + (f"; {failed} FAILED (videoaudit errors)" if failed else "")
+            + (f"; {note}" if note else ""))
 
 

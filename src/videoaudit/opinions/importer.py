@@ -7,7 +7,11 @@ One JSON object per line (docs/formats.md)::
     {"video_id": "abc", "kind": "point", "t": 4.0, "x": 0.41, "y": 0.62, "text": "the cook"}
 
 A bad line, or a line about a video the workspace does not hold, is an error naming the
-line and the video; the good lines still import.
+line and the video; the good lines still import. Times are checked against the video: a
+negative time, or a start (or point time) at or after the video's end, is rejected; an end
+beyond the video's end by more than :data:`TIME_SLACK` is clamped to it and the line is
+recorded as a warning, so a model that ran on the full video while the annotation covers a
+clip is not silently trusted.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import pyarrow as pa
 from ..schema import OPINIONS
 
 KINDS = ("description", "event", "point")
+#: seconds by which a time may pass the video's end (rounding of a model's mm:ss.ff stamps)
+TIME_SLACK = 0.5
 
 
 class OpinionError(ValueError):
@@ -82,18 +88,54 @@ def parse_opinion(obj: dict, source: str) -> dict:
     return row
 
 
-def read_opinions(lines: Iterable[str] | str | Path, source: str, known_videos: set[str] | None = None
+def check_times(row: dict, duration: float | None) -> str | None:
+    """Reject (OpinionError) times no video can have; clamp an end past the video's end and say so."""
+    for key in ("start", "end", "t"):
+        if row[key] is not None and row[key] < 0:
+            raise OpinionError(f"{key}={row[key]:g} is negative")
+    if duration is None or duration <= 0:
+        return None
+    first = row["start"] if row["kind"] == "event" else row["t"]
+    if first is not None and first >= duration:
+        key = "start" if row["kind"] == "event" else "t"
+        raise OpinionError(f"{key}={first:g} is at or after the end of the video ({duration:g} s)")
+    if row["end"] is not None and row["end"] > duration + TIME_SLACK:
+        was = row["end"]
+        row["end"] = float(duration)
+        return f"end={was:g} is after the end of the video ({duration:g} s): clamped to {duration:g}"
+    return None
+
+
+def _lines(path: Path) -> Iterable[str | None]:
+    """Lines of a file, each decoded alone (None for an invalid UTF-8 line: one error, not a lost file)."""
+    with open(path, "rb") as f:
+        for raw in f:
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield None
+
+
+def read_opinions(lines: Iterable[str] | str | Path, source: str, known_videos: set[str] | dict | None = None
                   ) -> tuple[pa.Table, list[tuple[str | None, None, str]]]:
-    """Parse JSONL opinions; returns (rows, errors) where each error names line and video."""
+    """Parse JSONL opinions; returns (rows, errors) where each error names line and video.
+
+    ``known_videos`` may map each video id to its duration in seconds: times are then checked
+    against it (:func:`check_times`); clamped lines are kept and reported among the errors.
+    """
     if isinstance(lines, (str, Path)):
         path = Path(lines)
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _lines(path)
         where = path.name
     else:
         where = "opinions"
+    durations = known_videos if isinstance(known_videos, dict) else {}
     rows: list[dict] = []
     errors: list[tuple[str | None, None, str]] = []
     for i, line in enumerate(lines, 1):
+        if line is None:
+            errors.append((None, None, f"{where} line {i}: invalid UTF-8"))
+            continue
         if not line.strip():
             continue
         vid = None
@@ -101,11 +143,15 @@ def read_opinions(lines: Iterable[str] | str | Path, source: str, known_videos: 
             obj = json.loads(line)
             vid = obj.get("video_id") if isinstance(obj, dict) else None
             row = parse_opinion(obj, source)
-        except (json.JSONDecodeError, OpinionError) as exc:
-            errors.append((vid, None, f"{where} line {i}" + (f" (video {vid})" if vid else "") + f": {exc}"))
+            flag = check_times(row, durations.get(row["video_id"]))
+        except (ValueError, RecursionError, OpinionError) as exc:
+            cause = "JSON nested too deeply to read" if isinstance(exc, RecursionError) else str(exc)
+            errors.append((vid, None, f"{where} line {i}" + (f" (video {vid})" if vid else "") + f": {cause}"))
             continue
         if known_videos is not None and row["video_id"] not in known_videos:
             errors.append((vid, None, f"{where} line {i}: video {vid} is not in the workspace"))
             continue
+        if flag:
+            errors.append((vid, None, f"{where} line {i} (video {vid}): {flag}"))
         rows.append(row)
     return pa.Table.from_pylist(rows, schema=OPINIONS), errors

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ..workspace import Store, chunks
 from .graph import invalidate
-from .stage import Batch, Stage, StageReport
+from .stage import WARNING_SCHEMA, WARNINGS, Batch, Stage, StageReport
 
 
 class LocalEngine:
@@ -43,18 +43,22 @@ class LocalEngine:
         for ids in chunks(todo, self.batch_size):
             batch = self.load(ids, stage.reads)
             ok, failed, outputs = self._run_batch(stage, batch)
+            warned = outputs.pop(WARNINGS, None)
             fresh = touched.isdisjoint(ids)
             if ok:  # before any write, so a kill leaves them stale; run-wide dependents once per run
                 invalidate(store, stage.name, ok, run_scope=not run_wide_stale)
                 run_wide_stale = True
-            if fresh:  # say "started" before the first write, so a kill from here on is repaired
-                store.mark(stage.name, ids, status="running")
+            # say "started" before the first write, so a kill from here on is repaired: also for a
+            # redone batch, whose old "ok" would otherwise survive a kill between delete and add
+            store.mark(stage.name, ids, status="running")
             for name in stage.writes:
                 store.replace(name, ids, outputs[name] if name in outputs else store.schema(name).empty_table(),
                               fresh=fresh)
             store.mark(stage.name, ok, failed)
             if failed:
                 store.record_errors(stage.name, [(v, None, e) for v, e in failed.items()])
+            if warned is not None and warned.num_rows:
+                store.record_errors(stage.name, zip(*(warned.column(c).to_pylist() for c in WARNING_SCHEMA.names)))
             report.done += len(ok)
             report.failed.update(failed)
             if on_progress:

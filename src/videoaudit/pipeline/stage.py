@@ -48,6 +48,12 @@ class Batch:
 
 StageFn = Callable[[Batch], dict[str, pa.Table]]
 
+#: an output a stage may add besides its tables: per-video warnings (video_id, segment_id, error)
+#: that the engine appends to the errors table (a video that succeeded with a caveat)
+WARNINGS = "_warnings"
+WARNING_SCHEMA = pa.schema([pa.field("video_id", pa.string()), pa.field("segment_id", pa.string()),
+                            pa.field("error", pa.string())])
+
 
 @dataclass(frozen=True)
 class Resources:

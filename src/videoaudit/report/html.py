@@ -539,7 +539,9 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
         if str(k).strip().lower() in ("errors", "error", "n_errors"):
             errors = extra.pop(k)
             break
-    if isinstance(errors, (list, tuple)):
+    if isinstance(errors, dict):  # {"count": all recorded, "messages": the first distinct causes}
+        errors_list, errors = [str(e) for e in errors.get("messages") or []], errors.get("count")
+    elif isinstance(errors, (list, tuple)):
         errors_list, errors = [str(e) for e in errors], len(errors)
     else:
         errors_list = []
