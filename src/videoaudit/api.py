@@ -64,6 +64,7 @@ class Workspace:
         self.engine = LocalEngine(self.store, batch_size=batch_size)
         self.progress = progress
         self.last_cascade: dict | None = None
+        self.last_learning: dict | None = None
 
     # -- ingest ---------------------------------------------------------------------
     def ingest(self, source: str | Path, format: str = "action100m", media: str | Path | None = None,
@@ -165,6 +166,42 @@ class Workspace:
         self.last_cascade = run_cascade(self, second_opinion, budget, grounding, **kw)
         return self.last_cascade
 
+    # -- review ---------------------------------------------------------------------
+    def review(self, video_id: str | None, segment_id: str, verdict: str, field: str | None = None,
+               text: str | None = None, reviewer: str | None = None) -> dict:
+        """Store one decision (ok | wrong | fixed, for one GPT field or the whole segment: ``field=None``).
+
+        It shows in the confidence map at once (tier ``reviewed-ok`` / ``reviewed-wrong``); the
+        next :meth:`run` also learns from all decisions (review/learn.py). Raises ValueError
+        (ReviewError) naming the segment and the cause for a decision that cannot be stored.
+        """
+        from .review import Decision, ReviewError, store_decisions
+        from .review.learn import apply_decisions
+
+        out = store_decisions(self.store, [Decision(video_id, segment_id, verdict, field, text, reviewer)])
+        if out["errors"]:
+            raise ReviewError(out["errors"][0])
+        apply_decisions(self.store, out["video_ids"])
+        return out
+
+    def import_reviews(self, path: str | Path, reviewer: str | None = None) -> dict:
+        """Decisions from a JSONL file (``{"video_id", "segment_id", "verdict", "field"?, "text"?}`` per line);
+        bad lines are reported ("line N: cause") and skipped."""
+        from .review import import_jsonl
+        from .review.learn import apply_decisions
+
+        out = import_jsonl(self.store, Path(path), reviewer=reviewer)
+        if out["stored"]:
+            apply_decisions(self.store, out["video_ids"])
+        return out
+
+    def reviews(self, current: bool = False) -> pa.Table:
+        """Every stored decision (``current=True``: only the one that counts per segment and field)."""
+        from .review import current as newest
+
+        t = self.store.read("reviews")
+        return newest(t) if current else t
+
     def verdicts(self) -> pa.Table:
         return self.store.read("verdicts")
 
@@ -174,7 +211,7 @@ class Workspace:
             second_opinion: str | None = None, budget: float = 0.25, grounding_opinion: str | None = None,
             video_ids: Sequence[str] | None = None, visual_options: dict | None = None,
             grounding_options: dict | None = None, grounding_opinion_options: dict | None = None,
-            **cascade_options) -> dict[str, StageReport]:
+            learn: bool = True, **cascade_options) -> dict[str, StageReport]:
         """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
 
         Lenses (docs/lenses.md): ``visual`` / ``grounding`` / ``transcript`` are registry names,
@@ -190,11 +227,15 @@ class Workspace:
         pass's stage reports are returned and the cascade's summary is ``self.last_cascade``.
 
         ``video_ids`` restricts the run to some videos (the FiftyOne plugin's "current view").
+
+        With review decisions stored (:meth:`review`), the confidence map is re-tiered after the
+        confidence stage: decided segments keep the human verdict, and with enough decisions a
+        model refitted from them re-scores the rest (review/learn.py; ``learn=False`` turns it off).
         """
         if second_opinion is not None:
             lens_options = {"stages": stages, "visual": visual, "grounding": grounding, "transcript": transcript,
                             "map_method": map_method, "visual_options": visual_options,
-                            "grounding_options": grounding_options}
+                            "grounding_options": grounding_options, "learn": learn}
             return self.cascade(second_opinion, budget, grounding_opinion, redo=redo, run_options=lens_options,
                                 grounding_options=grounding_opinion_options, **cascade_options)["reports"]["cheap"]
         from .confidence import Calibration, FusionConfig
@@ -258,6 +299,9 @@ class Workspace:
             stage = confidence_stage(calib.stats(cfg.min_scale), cfg)
             with progress_bar(self.progress, "confidence", len(ids)) as adv:
                 reports["confidence"] = self.engine.run(stage, ids, adv, redo=redo)
+            from .review.learn import retier
+
+            self.last_learning = retier(self.store, learn=learn)
         if "lenses" in wanted:
             from .lenses.analyse import needs_analysis
 
@@ -350,10 +394,16 @@ class Workspace:
         return st
 
     # -- out ------------------------------------------------------------------------
-    def export(self, out: str | Path, format: str = "jsonl") -> Path:
+    def export(self, out: str | Path, format: str = "jsonl", apply_reviews: bool = False,
+               min_tier: str | None = None) -> Path:
+        """jsonl / parquet / csv (the review queue) or action100m (the release, kept annotations only).
+
+        ``apply_reviews``: wrong fields removed, fixed texts applied (export/reviewed.py);
+        ``min_tier``: the lowest tier kept (default: trusted for action100m, everything otherwise).
+        """
         from .export import export
 
-        return export(self, Path(out), format)
+        return export(self, Path(out), format, apply_reviews=apply_reviews, min_tier=min_tier)
 
     def export_fiftyone(self, dataset: str, fields=None, convention: str = "action100m") -> dict:
         """Create or update FiftyOne dataset ``dataset`` with the audit (optional extra; docs/fiftyone.md)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -11,11 +13,28 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+#: page width off a terminal (a pipe, a file, CI logs), where rich would otherwise cut at 80 columns
+OFF_TERMINAL_WIDTH = 160
+
+
+def output_width() -> int | None:
+    """None on a terminal (rich measures it); else $COLUMNS, or a page wide enough not to cut ids and help."""
+    if sys.stdout.isatty():
+        return None
+    return int(os.environ.get("COLUMNS") or 0) or OFF_TERMINAL_WIDTH
+
+
+if output_width() is not None:  # typer's help console reads this when it first renders help
+    os.environ.setdefault("TERMINAL_WIDTH", str(output_width()))
+
 app = typer.Typer(help="Audit machine-generated, hierarchical, timed video annotations.", no_args_is_help=True,
                   add_completion=False)
 opinions_app = typer.Typer(help="Opinions of other models: import them, or run a backend.", no_args_is_help=True)
 app.add_typer(opinions_app, name="opinions")
-console = Console()
+review_app = typer.Typer(help="Review decisions: mark a segment ok, wrong or fixed; or import decisions "
+                              "(videoaudit review import FILE.jsonl -w DIR).", invoke_without_command=True)
+app.add_typer(review_app, name="review")
+console = Console(width=output_width())
 
 WS = typer.Option(..., "--workspace", "-w", help="Workspace directory (a LanceDB database).")
 
@@ -194,7 +213,9 @@ def run(workspace: Path = WS,
                                                                help="Grounding lens backend option KEY=VALUE "
                                                                     "(repeatable), e.g. model=allenai/Molmo2-8B."),
         second_source: Optional[str] = typer.Option(None, help="Source name for the second opinion's rows."),
-        query: str = typer.Option("the person performing the main action", help="What grounding points at.")):
+        query: str = typer.Option("the person performing the main action", help="What grounding points at."),
+        learn: bool = typer.Option(True, "--learn/--no-learn", help="Refit the fusion from the stored review "
+                                   "decisions (when there are enough) and re-tier every segment.")):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
     if map_method not in ("umap", "pca", "tsne"):
         raise typer.BadParameter(f"unknown map {map_method!r}; one of umap, pca, tsne", param_hint="'--map'")
@@ -209,7 +230,7 @@ def run(workspace: Path = WS,
         try:
             c = ws.cascade(second_opinion, budget, grounding_opinion, second_options=_options(second_opt),
                            grounding_options=_options(grounding_opt), second_source=second_source, query=query,
-                           redo=redo, run_options=lens_options)
+                           redo=redo, run_options={**lens_options, "learn": learn})
         except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
             console.print(f"[red]error[/red] {exc}")
             raise typer.Exit(1)
@@ -220,7 +241,7 @@ def run(workspace: Path = WS,
         console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(c["verdicts"].items())))
     else:
         try:
-            reports = ws.run(redo=redo, **lens_options)
+            reports = ws.run(redo=redo, learn=learn, **lens_options)
         except (ValueError, KeyError) as exc:
             console.print(f"error: {exc}", style="red", markup=False, highlight=False)
             raise typer.Exit(1)
@@ -228,6 +249,55 @@ def run(workspace: Path = WS,
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
         for vid, err in list(r.failed.items())[:10]:
             console.print(f"  [red]{err}[/red]")
+    if ws.last_learning:
+        console.print(_describe_learning(ws.last_learning), markup=False, highlight=False)
+
+
+def _describe_learning(rec: dict) -> str:
+    head = f"reviews: {rec['decided_segments']} decided segments ({rec['wrong']} wrong, {rec['ok']} ok)"
+    if rec.get("fitted"):
+        top = sorted(rec["coefficients"].items(), key=lambda kv: -abs(kv[1]))[:3]
+        return head + "; fusion refitted from them, every segment re-tiered (strongest: " + ", ".join(
+            f"{k} {v:+.2f}" for k, v in top) + ")"
+    return head + f"; kept as human verdicts, no refit ({rec['why']})"
+
+
+@review_app.callback()
+def review(ctx: typer.Context,
+           workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Workspace directory."),
+           segment: Optional[str] = typer.Option(None, "--segment", help="Segment id (Action100M node_id)."),
+           video: Optional[str] = typer.Option(None, "--video", help="Video id (needed only when the segment id "
+                                                                    "is in several videos)."),
+           field: Optional[str] = typer.Option(None, "--field", help="One GPT field (summary_brief, "
+                                               "summary_detailed, action_brief, action_detailed, actor); "
+                                               "default: the whole annotation."),
+           verdict: Optional[str] = typer.Option(None, "--verdict", help="ok | wrong | fixed"),
+           fix: Optional[str] = typer.Option(None, "--fix", help="The corrected text (with --verdict fixed)."),
+           reviewer: Optional[str] = typer.Option(None, help="Who decided (stored with the decision).")):
+    """Mark one segment: videoaudit review -w DIR --segment ID --verdict ok|wrong|fixed [--field F] [--fix TEXT]."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if workspace is None or segment is None or verdict is None:
+        missing = [n for n, v in (("--workspace", workspace), ("--segment", segment), ("--verdict", verdict)) if v is None]
+        raise typer.BadParameter(f"missing {', '.join(missing)} (or: videoaudit review import FILE.jsonl -w DIR)")
+    from .review import ReviewError
+
+    try:
+        _ws(workspace).review(video, segment, verdict=verdict, field=field, text=fix, reviewer=reviewer)
+    except ReviewError as e:
+        console.print(f"error: {e}", style="red", markup=False, highlight=False)
+        raise typer.Exit(1)
+    console.print(f"stored: segment {segment} {field or 'all fields'} {verdict}", markup=False, highlight=False)
+
+
+@review_app.command("import")
+def review_import(file: Path = typer.Argument(..., exists=True, dir_okay=False), workspace: Path = WS,
+                  reviewer: Optional[str] = typer.Option(None, help="Reviewer stored where a line names none.")):
+    """Import decisions, one JSON object per line: {"video_id", "segment_id", "verdict", "field"?, "text"?}."""
+    r = _ws(workspace).import_reviews(file, reviewer=reviewer)
+    console.print(f"stored {r['stored']} decisions; {len(r['errors'])} lines skipped")
+    for msg in r["errors"][:50]:
+        console.print(f"skipped {msg}", style="red", markup=False, highlight=False)
 
 
 @app.command()
@@ -309,13 +379,21 @@ def status(workspace: Path = WS):
 
 @app.command()
 def export(workspace: Path = WS, format: str = typer.Option("jsonl", "--format", "-f",
-                                                            help="jsonl | parquet | action100m | fiftyone"),
+                                                            help="jsonl | parquet | csv | action100m | fiftyone"),
            out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (not for fiftyone)."),
-           dataset: Optional[str] = typer.Option(None, help="fiftyone: dataset to create or update.")):
-    """Export the confidence map (review queue order), the trusted annotations, or everything into FiftyOne."""
+           dataset: Optional[str] = typer.Option(None, help="fiftyone: dataset to create or update."),
+           apply_reviews: bool = typer.Option(False, "--apply-reviews", help="Remove the fields reviewers "
+                                              "decided wrong, apply their fixes."),
+           min_tier: Optional[str] = typer.Option(None, "--min-tier", help="Lowest tier kept: trusted | uncertain "
+                                                  "| review (default: trusted for action100m, all otherwise). "
+                                                  "Reviewed-ok annotations are always kept.")):
+    """Export the confidence map (review queue order), the kept annotations, or everything into FiftyOne."""
     from .export import FORMATS
+    from .export.reviewed import MIN_TIERS
 
     _check_format(format, (*FORMATS, "fiftyone"))
+    if min_tier is not None and min_tier not in MIN_TIERS:
+        raise typer.BadParameter(f"unknown tier {min_tier!r}; one of {', '.join(MIN_TIERS)}", param_hint="'--min-tier'")
     if format == "fiftyone":
         if not dataset:
             raise typer.BadParameter("--format fiftyone needs --dataset NAME", param_hint="'--dataset'")
@@ -326,7 +404,7 @@ def export(workspace: Path = WS, format: str = typer.Option("jsonl", "--format",
         return
     if out is None:
         raise typer.BadParameter(f"--format {format} needs --out FILE", param_hint="'--out' / '-o'")
-    path = _ws(workspace).export(out, format=format)
+    path = _ws(workspace).export(out, format=format, apply_reviews=apply_reviews, min_tier=min_tier)
     console.print(f"wrote {path}")
 
 
