@@ -363,15 +363,39 @@ class Workspace:
         return self.store.read(name)
 
     def confidence_map(self) -> pa.Table:
-        """One row per audited segment: confidence, tier, reasons, signals (JSON)."""
-        return self.store.read("confidence")
+        """One row per audited segment: confidence, tier, reasons, the five annotation texts,
+        ``fused_confidence`` (the fusion's own value; ``confidence`` differs after a refit from
+        review decisions), ``evidence_coverage``, one float column per signal, and the stored
+        ``signals`` (notebook.py)."""
+        from .notebook import wide_confidence
+
+        return wide_confidence(self.store)
+
+    def explain(self, video_id: str, segment_id: str, show: bool = True):
+        """Each signal of one segment: value, weight, contribution (leave-one-out), the evidence
+        quoted, and why it is or is not a reason; printed with rich unless ``show=False``."""
+        from .notebook import explain
+
+        out = explain(self.store, video_id, segment_id)
+        if show:
+            from rich.console import Console
+
+            from .term import output_width
+
+            Console(width=output_width()).print(out)
+        return out
+
+    def __repr__(self) -> str:
+        from .notebook import summary
+
+        return summary(self)
 
     def video_confidence(self) -> pa.Table:
         return self.store.read("video_confidence")
 
     def review_queue(self, limit: int | None = None) -> pa.Table:
         """Audited segments, lowest confidence first."""
-        t = self.confidence_map()
+        t = self.store.read("confidence")
         t = t.take(pc.sort_indices(t, sort_keys=[("confidence", "ascending"), ("video_id", "ascending"),
                                                  ("start", "ascending")]))
         return t.slice(0, limit) if limit is not None else t
@@ -428,7 +452,7 @@ class Workspace:
             facts["cascade"] = describe_savings(cascade)
         data = ReportData(
             videos=self.store.read("videos"), segments=self.store.read("segments"),
-            confidence=self.confidence_map(), video_confidence=self.video_confidence(),
+            confidence=self.store.read("confidence"), video_confidence=self.video_confidence(),
             signals=pa.concat_tables([self.store.read("signals"), self.store.read("lens_signals")]),
             opinions=self.store.read("opinions"),
             thumbnails=thumbs, truth=truth_rows, extra=facts,

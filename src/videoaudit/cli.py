@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -13,16 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-#: page width off a terminal (a pipe, a file, CI logs), where rich would otherwise cut at 80 columns
-OFF_TERMINAL_WIDTH = 160
-
-
-def output_width() -> int | None:
-    """None on a terminal (rich measures it); else $COLUMNS, or a page wide enough not to cut ids and help."""
-    if sys.stdout.isatty():
-        return None
-    return int(os.environ.get("COLUMNS") or 0) or OFF_TERMINAL_WIDTH
-
+from .term import output_width
 
 if output_width() is not None:  # typer's help console reads this when it first renders help
     os.environ.setdefault("TERMINAL_WIDTH", str(output_width()))

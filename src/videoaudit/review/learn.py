@@ -3,9 +3,9 @@
 The fusion (confidence/fuse.py) is label-free. Once people have decided enough segments
 (:data:`MIN_DECISIONS` decided segments, at least :data:`MIN_PER_CLASS` of them wrong and as
 many right), :func:`fit_from_labels` fits a logistic regression of "the annotation is wrong"
-on the segment's signal values plus the fusion's own risk (``logit(1 - confidence)``), so
-with few labels it starts from the fusion and moves only where the decisions disagree with
-it. The fitted model gives every undecided segment a new confidence ``1 - P(wrong)`` and
+on the segment's signal values with the fusion's own risk (``logit(1 - confidence)``) as its
+offset: it learns an L2-penalised correction to the fusion, so with few labels it stays near
+the fusion and moves only where the decisions disagree with it. The fitted model gives every undecided segment a new confidence ``1 - P(wrong)`` and
 tier; decided segments keep the human verdict (tier ``reviewed-ok`` / ``reviewed-wrong``).
 
 :func:`fit_from_labels` is the one learning entry point, small so that another fit (the
@@ -29,14 +29,18 @@ from .decisions import SegmentVerdict, by_segment
 
 MIN_DECISIONS = 20  # decided segments before a refit
 MIN_PER_CLASS = 5  # ... of which at least this many wrong and this many right
-C = 0.5  # inverse L2 strength: few labels, many signals; set on the synthetic seed-3 sample
-PRIOR = "fusion.risk"  # the fusion's logit(1 - confidence), one feature among the signals
+C = 0.5  # inverse L2 strength of the correction to the fusion; set on the synthetic seed-3 sample
+MIN_SCALE = 0.1  # floor of a signal's spread (signals live in [0, 1])
+Z_CLIP = 4.0  # standardised values beyond this are clipped
+PRIOR = "fusion.risk"  # the fusion's logit(1 - confidence): the offset, and a feature (its weight rescales it)
 FILE = "review_learning.json"  # the record of the last refit, in the workspace
 
 
 @dataclass
 class LearnedFusion:
-    """A logistic model over standardised signals (missing = the labelled rows' median)."""
+    """``logit P(wrong) = prior + intercept + coef . standardised signals`` (missing = the labelled
+    rows' median), where ``prior`` is the fusion's own logit: the fit learns a correction to the
+    fusion, and its L2 penalty pulls that correction to zero, so few decisions cannot undo it."""
 
     names: list[str]
     fill: list[float]
@@ -51,34 +55,53 @@ class LearnedFusion:
     def _x(self, frame: pd.DataFrame) -> np.ndarray:
         x = frame.reindex(columns=self.names).to_numpy(float)
         x = np.where(np.isnan(x), np.asarray(self.fill)[None, :], x)
-        return (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        return np.clip((x - np.asarray(self.mean)) / np.asarray(self.scale), -Z_CLIP, Z_CLIP)
 
     def p_wrong(self, frame: pd.DataFrame) -> np.ndarray:
-        """P(annotation wrong) per row of a signal matrix with (a superset of) ``names``."""
-        z = self._x(frame) @ np.asarray(self.coef) + self.intercept
+        """P(annotation wrong) per row of a signal matrix with (a superset of) ``names`` and PRIOR."""
+        z = _offset(frame) + self._x(frame) @ np.asarray(self.coef) + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
     def coefficients(self) -> dict[str, float]:
         return {n: round(c, 4) for n, c in zip(self.names, self.coef)}
 
 
+def _offset(frame: pd.DataFrame) -> np.ndarray:
+    return frame[PRIOR].to_numpy(float) if PRIOR in frame.columns else np.zeros(len(frame))
+
+
 def fit_from_labels(signal_matrix: pd.DataFrame, labels) -> LearnedFusion:
     """Fit P(wrong) from a signal matrix (one row per decided segment, one column per signal,
-    NaN = no input) and labels (1 = wrong). Columns with no value at all are left out."""
-    from sklearn.linear_model import LogisticRegression
+    NaN = no input; the column PRIOR, when present, is the offset the fit corrects) and labels
+    (1 = wrong). Classes are weighted equally; signals with no value at all are left out."""
+    from scipy.optimize import minimize
 
-    y = np.asarray(labels, int)
+    y = np.asarray(labels, float)
+    offset = _offset(signal_matrix)
     frame = signal_matrix.loc[:, signal_matrix.notna().any()]
     names = list(frame.columns)
     x = frame.to_numpy(float)
     fill = np.nanmedian(x, axis=0)
     x = np.where(np.isnan(x), fill[None, :], x)
-    mean, scale = x.mean(0), x.std(0)
-    scale = np.where(scale > 1e-9, scale, 1.0)
-    model = LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
-    model.fit((x - mean) / scale, y)
+    mean = x.mean(0)
+    # few labelled rows can make a signal look nearly constant; a floor on its spread keeps an
+    # unlabelled segment outside that range from getting a huge standardised value
+    scale = np.maximum(x.std(0), MIN_SCALE)
+    x = np.clip((x - mean) / scale, -Z_CLIP, Z_CLIP)
+    n_pos = max(y.sum(), 1.0)
+    w = np.where(y == 1, len(y) / (2 * n_pos), len(y) / (2 * max(len(y) - n_pos, 1.0)))
+
+    def loss(theta):
+        z = offset + theta[0] + x @ theta[1:]
+        p = 1.0 / (1.0 + np.exp(-z))
+        nll = np.sum(w * (np.logaddexp(0, z) - y * z))
+        grad = np.concatenate([[np.sum(w * (p - y))], x.T @ (w * (p - y))])
+        grad[1:] += theta[1:] / C
+        return nll + 0.5 * np.sum(theta[1:] ** 2) / C, grad
+
+    res = minimize(loss, np.zeros(1 + x.shape[1]), jac=True, method="L-BFGS-B")
     return LearnedFusion(names=names, fill=fill.tolist(), mean=mean.tolist(), scale=scale.tolist(),
-                         coef=model.coef_[0].tolist(), intercept=float(model.intercept_[0]), n_labels=len(y),
+                         coef=res.x[1:].tolist(), intercept=float(res.x[0]), n_labels=len(y),
                          n_wrong=int(y.sum()), fitted_at=_dt.datetime.now(_dt.timezone.utc).isoformat())
 
 
