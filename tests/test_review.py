@@ -224,3 +224,44 @@ def test_cli_review_and_import(ws, tmp_path):
     assert r.exit_code == 0, r.output
     assert "no refit (--no-learn)" in r.output
     assert json.loads((ws.path / "review_learning.json").read_text())["learn"] is False
+
+
+def test_confidence_map_is_wide_for_a_notebook(ws):
+    cmap = ws.confidence_map()
+    stored = ws.store.read("confidence")
+    assert cmap.num_rows == stored.num_rows
+    for col in ("summary_brief", "actor", "fused_confidence", "evidence_coverage", "semantic.opinion",
+                "evidence.captions", "signals"):
+        assert col in cmap.column_names, col
+    df = cmap.to_pandas()
+    assert df["evidence.captions"].dtype.kind == "f" and df["evidence.captions"].between(0, 1).all()
+    first = df.iloc[0]
+    assert json.loads(first["signals"])["evidence.captions"] == pytest.approx(first["evidence.captions"])
+    seg = ws.store.read("segments", [first["video_id"]]).to_pandas().set_index("segment_id").loc[first["segment_id"]]
+    assert first["summary_detailed"] == seg["summary_detailed"]
+    assert df["evidence_coverage"].between(0, 1).all()
+
+
+def test_explain_and_repr(ws):
+    from videoaudit.notebook import Explanation
+
+    top = _queue(ws, 1)[0]
+    e = ws.explain(top["video_id"], top["segment_id"], show=False)
+    assert isinstance(e, Explanation) and e.tier == "review"
+    names = {s.name for s in e.signals}
+    assert {"evidence.captions", "consistency.structure"} <= names
+    reasons = [s for s in e.signals if s.is_reason]
+    assert reasons and all(s.why.startswith("a reason") for s in reasons)
+    assert {r.split(" ", 1)[0] for r in e.reasons} <= names | {"combined.similarity", "beyond_clip:"}
+    assert any(s.contribution > 0.1 for s in reasons), "a reason must lower the confidence"
+    assert all(s.why.startswith(("shown, not fused", "no input")) for s in e.signals if s.weight == 0 or s.value is None)
+    caps = next(s for s in e.signals if s.name == "evidence.captions")
+    assert caps.evidence  # the captions it was compared with, quoted
+    text = str(e)
+    assert top["segment_id"] in text and "evidence.captions" in text and "contribution" in text
+    ws.review(top["video_id"], top["segment_id"], verdict="wrong")
+    assert ws.explain(top["video_id"], top["segment_id"], show=False).review == "wrong: *"
+    r = repr(ws)
+    assert r.startswith("Workspace(") and "6 videos" in r and "1 reviews" in r and "reviewed-wrong 1" in r
+    with pytest.raises(KeyError, match="has no confidence"):
+        ws.explain(top["video_id"], "no-such-segment", show=False)
