@@ -39,6 +39,9 @@ class IngestSummary:
     skipped: int = 0
     rejected: list[str] = field(default_factory=list)
     warnings: int = 0
+    format: str | None = None  # the format read (inferred when not given)
+    warning_kinds: dict[str, int] = field(default_factory=dict)  # kind of warning -> how many
+    warning_examples: list[str] = field(default_factory=list)  # the first few, in full
 
 
 @contextlib.contextmanager
@@ -67,18 +70,31 @@ class Workspace:
         self.last_learning: dict | None = None
 
     # -- ingest ---------------------------------------------------------------------
-    def ingest(self, source: str | Path, format: str = "action100m", media: str | Path | None = None,
+    def ingest(self, source: str | Path, format: str | None = None, media: str | Path | None = None,
                clip: float | None = None, force: bool = False, batch_size: int = 64, **options) -> IngestSummary:
         """Read a source into the canonical tables, streaming; bad rows are recorded, the rest goes in.
 
+        ``format`` None = inferred from the file (ingest/detect.py); an explicit one that the
+        content contradicts, or a ``media`` folder that does not exist, is a ValueError.
         ``options`` go to the format's reader (fiftyone: ``fields``, ``convention``, ``id_field``).
         """
         from .ingest import RowError, iter_source
+        from .ingest.detect import check_format, detect_format
+        from .ingest.warnings import WarningTally
 
+        if media is not None and not Path(media).is_dir():
+            raise ValueError(f"--media {media}: no such folder")
+        if format is None:
+            if not Path(source).is_file():
+                raise ValueError(f"{source}: no such file (a FiftyOne dataset name needs format='fiftyone')")
+            format = detect_format(source)
+        elif format != "fiftyone":
+            check_format(source, format)
         store = self.store
         done = set() if force else store.finished("ingest")
         present = set(self.video_ids())  # rows of these may exist (an interrupted batch): replace them
-        summary = IngestSummary()
+        summary = IngestSummary(format=format)
+        tally = WarningTally()
         pending: list = []
 
         def flush():
@@ -92,6 +108,7 @@ class Workspace:
             store.replace("segments", ids, pa.Table.from_pylist(segs, schema=_schema("segments")), fresh=fresh)
             warnings = [(p.video["video_id"], None, w) for p in pending for w in p.warnings]
             store.record_errors("ingest", warnings)
+            tally.add(w for _, _, w in warnings)
             if not fresh:
                 store.forget(DOWNSTREAM["ingest"], ids)
             store.mark("ingest", ids)
@@ -115,6 +132,7 @@ class Workspace:
                 if len(pending) >= batch_size:
                     flush()
             flush()
+        summary.warning_kinds, summary.warning_examples = tally.kinds, tally.examples
         store.optimize("videos")
         store.optimize("segments")
         return summary
@@ -331,23 +349,32 @@ class Workspace:
 
     def search(self, query: str | None = None, lens: str = "visual", like: str | None = None, k: int = 10,
                segments: bool = False) -> pa.Table:
-        """Text -> video (shared-space lenses only) or video -> video (``like=VIDEO_ID``, every lens)."""
+        """Text -> video (shared-space lenses only) or video -> video (``like=VIDEO_ID``, every lens).
+
+        Each hit has its title, text (the segment's or the root's summary_brief), start / end and
+        a thumbnail JPEG path (lenses/results.py) beside its similarity and rank."""
+        from .lenses.results import describe_hits
         from .lenses.search import search
 
-        return search(self.store, lens, query=query, like=like, k=k, segments=segments)
+        return describe_hits(self.store, search(self.store, lens, query=query, like=like, k=k, segments=segments))
 
     def zero_shot(self, lens: str, classes: Sequence[str], template: str = "a video of {}",
                   temperature: float = 0.05, save: bool = False) -> pa.Table:
         """Zero-shot classes from the STORED video vectors of a shared-space lens (no re-embedding).
-        ``save=True`` also writes the label and probability into ``lens_videos``."""
+
+        One row per video: label, prob, ``p_<class>`` per class; a video the lens has no vector
+        of is a row with ``has_vector`` false and no label. ``save=True`` also writes the label
+        and probability into ``lens_videos``."""
+        from .lenses.results import label_probabilities
         from .lenses.search import zero_shot
 
+        classes = list(classes)
         out = zero_shot(self.store, lens, classes, template=template, temperature=temperature)
         if save:
             from .lenses.analyse import save_zero_shot
 
             save_zero_shot(self.store, lens, out)
-        return out
+        return label_probabilities(out, classes, self.video_ids())
 
     def cross_lens(self, lens_a: str = "visual", lens_b: str = "transcript", k: int = 10, top: int = 10) -> dict:
         """Videos alike in one lens but not the other (both ways), and the least agreeing videos."""

@@ -42,6 +42,12 @@ def _split_grounding(name: str | None, cascade: bool) -> tuple[str, str | None]:
     if name is None:
         return "motion", None
     lens_names, opinion_names = set(names("grounding")) | {"none"}, set(names("opinion"))
+    if not cascade and name in opinion_names and name not in lens_names:
+        raise typer.BadParameter(
+            f"{name!r} is a grounding OPINION backend: it checks the cascade's disagreements, so it needs "
+            f"--second-opinion (e.g. --second-opinion imported, to use the opinions already imported, offline). "
+            f"Without it --grounding names the grounding LENS: one of {', '.join(sorted(lens_names))}",
+            param_hint="'--grounding'")
     if name not in lens_names and not (cascade and name in opinion_names):
         known = sorted(lens_names | (opinion_names if cascade else set()))
         raise typer.BadParameter(f"unknown grounding backend {name!r}; one of {', '.join(known)}",
@@ -93,7 +99,8 @@ def _fiftyone_guard(fn):
 
 @app.command()
 def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyOne dataset name (--format fiftyone)."),
-           format: str = typer.Option("action100m", "--format", "-f", help="action100m | jsonl | fiftyone"),
+           format: Optional[str] = typer.Option(None, "--format", "-f", help="action100m | jsonl | fiftyone "
+                                                "(default: inferred from the file's extension and first record)"),
            workspace: Path = WS,
            media: Optional[Path] = typer.Option(None, help="Folder holding <video_uid>.mp4 files."),
            clip: Optional[float] = typer.Option(None, help="Keep only the first CLIP seconds (FiftyOne subset: 90)."),
@@ -107,20 +114,43 @@ def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyO
                                                   "(default video_uid / video_id, else the file name).")):
     """Read annotations into the workspace (streamed; bad rows are recorded and skipped)."""
     from .ingest import FORMATS
+    from .ingest.detect import FormatError, check_format, detect_format
 
-    _check_format(format, FORMATS)
+    if format is not None:
+        _check_format(format, FORMATS)
+    if media is not None and not media.is_dir():
+        raise typer.BadParameter(f"no such folder: {media}", param_hint="'--media'")
     if format != "fiftyone":
         if not Path(source).exists():
             raise typer.BadParameter(f"file {source!r} does not exist", param_hint="'SOURCE'")
+        try:
+            if format is None:
+                format = detect_format(source)
+            else:
+                check_format(source, format)
+        except FormatError as e:
+            console.print(f"error: {e}", style="red", markup=False, highlight=False)
+            raise typer.Exit(2) from None
         s = _ws(workspace).ingest(Path(source), format=format, media=media, clip=clip, force=force)
     else:
         s = _fiftyone_guard(lambda: _ws(workspace).ingest(source, format=format, media=media, clip=clip,
                                                           force=force, fields=fields, convention=frames,
                                                           id_field=id_field))
     console.print(f"ingested {s.videos} videos, {s.segments} segments; skipped {s.skipped} already present; "
-                  f"rejected {len(s.rejected)}; warnings {s.warnings}")
+                  f"rejected {len(s.rejected)}; warnings {s.warnings} (format {s.format})")
     for msg in s.rejected[:20]:
         console.print(f"[red]rejected[/red] {msg}")
+    if len(s.rejected) > 20:
+        console.print(f"... and {len(s.rejected) - 20} more rejected (videoaudit status; ws.errors())")
+    if s.warnings:
+        kinds = sorted(s.warning_kinds.items(), key=lambda kv: -kv[1])
+        console.print("warnings by kind: " + ", ".join(f"{k} ({n})" for k, n in kinds), markup=False,
+                      highlight=False)
+        for msg in s.warning_examples:
+            console.print(f"  warning {msg}", style="yellow", markup=False, highlight=False)
+        if s.warnings > len(s.warning_examples):
+            console.print(f"  ... {s.warnings - len(s.warning_examples)} more in the errors table (ws.errors())",
+                          markup=False, highlight=False)
 
 
 @opinions_app.command("import")
@@ -190,7 +220,9 @@ def run(workspace: Path = WS,
                                                       "sentence-transformers id/path, or none)."),
         map_method: str = typer.Option("umap", "--map", help="2-D lens maps: umap | pca | tsne."),
         second_opinion: Optional[str] = typer.Option(None, "--second-opinion",
-                                                     help="Cascade: opinion backend for the least-confident videos."),
+                                                     help="Cascade: opinion backend for the least-confident videos "
+                                                          "(openai, qwen3-vl, replay, ...), or 'imported' = the "
+                                                          "opinions already imported (offline)."),
         budget: float = typer.Option(0.25, help="Cascade: share of videos the second opinion may see."),
         second_opt: Optional[list[str]] = typer.Option(None, "--second-opt", help=OPT_HELP),
         grounding_opt: Optional[list[str]] = typer.Option(None, "--grounding-opt", help="Cascade: option of the "
@@ -307,17 +339,36 @@ def search(query: Optional[str] = typer.Argument(None, help="Text query (shared 
         console.print(f"[red]error[/red] {e}")
         raise typer.Exit(1)
     t = Table(title=f"{lens}: " + (repr(query) if query is not None else f"like {like}"))
-    t.add_column("rank", justify="right"), t.add_column("video_id")
+    t.add_column("rank", justify="right"), t.add_column("video_id"), t.add_column("title")
     if segments:
         t.add_column("segment_id")
-    t.add_column("similarity", justify="right")
+    t.add_column("span", justify="right"), t.add_column("text"), t.add_column("similarity", justify="right")
+    t.add_column("thumbnail")
     for r in res.to_pylist():
-        t.add_row(str(r["rank"]), r["video_id"], *([r["segment_id"]] if segments else []), f"{r['similarity']:.3f}")
+        span = f"{r['start']:.1f}-{r['end']:.1f} s" if r["start"] is not None and r["end"] is not None else ""
+        t.add_row(str(r["rank"]), r["video_id"], r["title"] or "", *([r["segment_id"]] if segments else []), span,
+                  r["text"] or "", f"{r['similarity']:.3f}", r["thumbnail"] or "-")
     console.print(t)
 
 
+def _classes(args: list[str], file: Optional[Path]) -> list[str]:
+    """Classes from repeated arguments (each may also be comma-separated) and/or a file, one per line."""
+    names = [c.strip() for a in args for c in a.split(",")]
+    if file is not None:
+        names += [line.strip() for line in file.read_text(encoding="utf-8").splitlines()]
+    out = list(dict.fromkeys(n for n in names if n and not n.startswith("#")))
+    if len(out) < 2:
+        raise typer.BadParameter("give at least 2 classes: as arguments (cooking cycling ...), comma-separated, "
+                                 "or one per line with --classes-file FILE")
+    return out
+
+
 @app.command("zero-shot")
-def zero_shot(classes: str = typer.Argument(..., help="Comma-separated class names."), workspace: Path = WS,
+def zero_shot(classes: Optional[list[str]] = typer.Argument(None, help="Class names: repeated arguments, or "
+                                                             "comma-separated."),
+              workspace: Path = WS,
+              classes_file: Optional[Path] = typer.Option(None, "--classes-file", exists=True, dir_okay=False,
+                                                          help="File with one class name per line."),
               lens: str = typer.Option("transcript", help="A shared text-video lens (transcript, qwen...)."),
               template: str = typer.Option("a video of {}", help="Prompt template; {} is the class name."),
               temperature: float = typer.Option(0.05, help="Softmax temperature over cosine similarities."),
@@ -325,7 +376,7 @@ def zero_shot(classes: str = typer.Argument(..., help="Comma-separated class nam
     """Zero-shot classify every video from its STORED lens vector (nothing is re-embedded)."""
     from .lenses.search import LensError
 
-    names = [c.strip() for c in classes.split(",") if c.strip()]
+    names = _classes(classes or [], classes_file)
     try:
         res = _ws(workspace).zero_shot(lens, names, template=template, temperature=temperature, save=save)
     except LensError as e:
@@ -333,9 +384,17 @@ def zero_shot(classes: str = typer.Argument(..., help="Comma-separated class nam
         raise typer.Exit(1)
     t = Table(title=f"zero-shot ({lens})")
     t.add_column("video_id"), t.add_column("label"), t.add_column("p", justify="right")
-    for r in res.to_pylist():
-        t.add_row(r["video_id"], r["label"], f"{r['prob']:.3f}")
+    rows = res.to_pylist()
+    for r in rows:
+        if r["has_vector"]:
+            t.add_row(r["video_id"], r["label"], f"{r['prob']:.3f}")
     console.print(t)
+    missing = [r["video_id"] for r in rows if not r["has_vector"]]
+    if missing:
+        console.print(f"{len(missing)} of {len(rows)} videos have no {lens} vector and were not classified: "
+                      + ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
+                      + (" (no transcript)" if lens == "transcript" else " (no media, or the lens did not run)"),
+                      markup=False, highlight=False)
 
 
 @app.command()

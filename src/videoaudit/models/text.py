@@ -29,6 +29,9 @@ class SentenceTransformerEmbedder:
                  trust_remote_code: bool = False):
         from sentence_transformers import SentenceTransformer
 
+        from .quiet import silence_hub_progress
+
+        silence_hub_progress()
         self.name = model
         self.model = SentenceTransformer(model, device=device, trust_remote_code=trust_remote_code)
         # Captions run to 170 words; their first 128 tokens carry the content and cost half of 256.
