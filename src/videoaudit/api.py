@@ -456,11 +456,13 @@ class Workspace:
 
         return export(self, Path(out), format, apply_reviews=apply_reviews, min_tier=min_tier)
 
-    def export_fiftyone(self, dataset: str, fields=None, convention: str = "action100m") -> dict:
-        """Create or update FiftyOne dataset ``dataset`` with the audit (optional extra; docs/fiftyone.md)."""
+    def export_fiftyone(self, dataset: str, fields=None, convention: str = "action100m",
+                        apply_reviews: bool = False) -> dict:
+        """Create or update FiftyOne dataset ``dataset`` with the audit (optional extra; docs/fiftyone.md).
+        Decisions made in the App are read back first; ``apply_reviews`` applies them to the labels."""
         from .fiftyone.export import export_fiftyone
 
-        return export_fiftyone(self, dataset, fields=fields, convention=convention)
+        return export_fiftyone(self, dataset, fields=fields, convention=convention, apply_reviews=apply_reviews)
 
     def report(self, out: str | Path, truth: str | Path | None = None, extra: dict | None = None) -> Path:
         from .report import ReportData, render_report

@@ -446,15 +446,39 @@ def export(workspace: Path = WS, format: str = typer.Option("jsonl", "--format",
     if format == "fiftyone":
         if not dataset:
             raise typer.BadParameter("--format fiftyone needs --dataset NAME", param_hint="'--dataset'")
-        r = _fiftyone_guard(lambda: _ws(workspace).export_fiftyone(dataset))
+        r = _fiftyone_guard(lambda: _ws(workspace).export_fiftyone(dataset, apply_reviews=apply_reviews))
         console.print(f"FiftyOne dataset {r['dataset']!r}: {r['samples']} videos ({r['added']} added), "
                       f"{r['detections']} annotated detections, brain runs {r['brain_keys']}, "
                       f"saved views {r['saved_views']} in {r['seconds']} s")
+        if r.get("decisions_from_app") or r.get("decision_errors"):
+            console.print(f"review decisions read from the App: {r['decisions_from_app']} stored, "
+                          f"{len(r['decision_errors'])} skipped", markup=False, highlight=False)
+            for msg in r["decision_errors"][:10]:
+                console.print(f"  skipped {msg}", style="red", markup=False, highlight=False)
         return
     if out is None:
         raise typer.BadParameter(f"--format {format} needs --out FILE", param_hint="'--out' / '-o'")
     path = _ws(workspace).export(out, format=format, apply_reviews=apply_reviews, min_tier=min_tier)
     console.print(f"wrote {path}")
+
+
+@app.command("fiftyone-dataset")
+def fiftyone_dataset(release: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                    help="Action100M release parquet (or its JSON forms)."),
+                     media: Path = typer.Option(..., "--media", help="Folder holding <video_uid>.mp4 files."),
+                     name: str = typer.Option(..., "--name", help="FiftyOne dataset to create."),
+                     clip: Optional[float] = typer.Option(None, help="Keep the first CLIP seconds (the subset: 90)."),
+                     overwrite: bool = typer.Option(False, help="Replace an existing dataset of that name.")):
+    """Build the workshop's FiftyOne dataset (Voxel51 Action100M schema) from the release files."""
+    from .fiftyone.voxel51 import build_dataset
+
+    if not media.is_dir():
+        raise typer.BadParameter(f"no such folder: {media}", param_hint="'--media'")
+    r = _fiftyone_guard(lambda: build_dataset(release, media, name, clip=clip, overwrite=overwrite))
+    console.print(f"FiftyOne dataset {r['dataset']!r}: {r['samples']} videos", markup=False, highlight=False)
+    if r["skipped"]:
+        console.print(f"{len(r['skipped'])} videos skipped, no media file in {media}: "
+                      + ", ".join(r["skipped"][:20]), markup=False, highlight=False)
 
 
 @app.command("app")
