@@ -132,7 +132,8 @@ def test_terminal_width_in_tmux(tmp_path):
         pytest.skip("tmux not installed")
     sock = f"va-{os.getpid()}"
     out = tmp_path / "help.txt"
-    cmd = (f"PYTHONPATH={SRC} {sys.executable} -m videoaudit.cli run --help > /dev/tty; "
+    cmd = (f"env -u TERMINAL_WIDTH -u COLUMNS PYTHONPATH={SRC} {sys.executable} -m videoaudit.cli run --help "
+           f"> /dev/tty; "
            f"tmux -L {sock} capture-pane -p -J > {out}; tmux -L {sock} wait-for -S done")
     subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "100", "-y", "200", cmd], check=True)
     try:

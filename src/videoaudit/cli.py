@@ -90,10 +90,10 @@ def _fiftyone_guard(fn):
     try:
         return fn()
     except FiftyOneMissing as e:
-        console.print(str(e), style="red", markup=False, highlight=False)  # "[fiftyone]" is not markup
+        console.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)  # "[fiftyone]" is not markup
         raise typer.Exit(1) from None
     except ValueError as e:
-        console.print(f"error: {e}", style="red", markup=False, highlight=False)
+        console.print(f"error: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -129,7 +129,7 @@ def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyO
             else:
                 check_format(source, format)
         except FormatError as e:
-            console.print(f"error: {e}", style="red", markup=False, highlight=False)
+            console.print(f"error: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         s = _ws(workspace).ingest(Path(source), format=format, media=media, clip=clip, force=force)
     else:
@@ -265,7 +265,7 @@ def run(workspace: Path = WS,
         try:
             reports = ws.run(redo=redo, learn=learn, **lens_options)
         except (ValueError, KeyError) as exc:
-            console.print(f"error: {exc}", style="red", markup=False, highlight=False)
+            console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1)
     for name, r in reports.items():
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
@@ -307,7 +307,7 @@ def review(ctx: typer.Context,
     try:
         _ws(workspace).review(video, segment, verdict=verdict, field=field, text=fix, reviewer=reviewer)
     except ReviewError as e:
-        console.print(f"error: {e}", style="red", markup=False, highlight=False)
+        console.print(f"error: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"stored: segment {segment} {field or 'all fields'} {verdict}", markup=False, highlight=False)
 
@@ -319,7 +319,7 @@ def review_import(file: Path = typer.Argument(..., exists=True, dir_okay=False),
     r = _ws(workspace).import_reviews(file, reviewer=reviewer)
     console.print(f"stored {r['stored']} decisions; {len(r['errors'])} lines skipped")
     for msg in r["errors"][:50]:
-        console.print(f"skipped {msg}", style="red", markup=False, highlight=False)
+        console.print(f"skipped {msg}", style="red", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -454,7 +454,7 @@ def export(workspace: Path = WS, format: str = typer.Option("jsonl", "--format",
             console.print(f"review decisions read from the App: {r['decisions_from_app']} stored, "
                           f"{len(r['decision_errors'])} skipped", markup=False, highlight=False)
             for msg in r["decision_errors"][:10]:
-                console.print(f"  skipped {msg}", style="red", markup=False, highlight=False)
+                console.print(f"  skipped {msg}", style="red", markup=False, highlight=False, soft_wrap=True)
         return
     if out is None:
         raise typer.BadParameter(f"--format {format} needs --out FILE", param_hint="'--out' / '-o'")
