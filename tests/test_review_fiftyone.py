@@ -34,8 +34,6 @@ def _dets(ds, field="gpt_summary_brief"):
 @pytest.mark.slow
 def test_app_tiers_round_trip_and_mark_operator(ws, plugins_dir):
     import fiftyone.operators as foo
-    from fiftyone import ViewField as F
-
     name = f"va-review-{uuid.uuid4().hex[:8]}"
     ws.export_fiftyone(name)
     try:
@@ -64,9 +62,10 @@ def test_app_tiers_round_trip_and_mark_operator(ws, plugins_dir):
         assert tiers[target["node_id"]] == "reviewed-wrong"
         assert ws.export_fiftyone(name)["decisions_from_app"] == 0  # read once, not again
         # the plugin's operator marks the selected labels and stores the decision at once
-        sel = next(d for d in _dets(ds) if d["va_tier"] == "uncertain" or d["va_tier"] == "trusted"
+        sel = next(d for d in _dets(ds) if d["va_tier"] in ("uncertain", "trusted")
                    and d["node_id"] not in (target["node_id"], ok_one["node_id"]))
-        sid = ds.match(F("gpt_summary_brief.detections.id").contains(sel.id)).first().id
+        sid = next(s for s, ids in zip(ds.values("id"), ds.values("gpt_summary_brief.detections.id"))
+                   if sel.id in (ids or []))
         res = foo.execute_operator("@videoaudit/videoaudit/mark_segments", ctx={
             "dataset": ds, "selected_labels": [{"label_id": sel.id, "sample_id": sid, "field": "gpt_summary_brief"}],
             "params": {"verdict": "fixed", "fix": "Someone slices bread.", "workspace": str(ws.path)}})
