@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
-from .support import require
+from . import require
 
 GPT = {"gpt_summary_brief": ("summary", "brief"), "gpt_summary_detailed": ("summary", "detailed"),
        "gpt_action_brief": ("action", "brief"), "gpt_action_detailed": ("action", "detailed"),
