@@ -178,8 +178,17 @@ def test_transcript_lens_vectors(transcript_ws):
 def test_zero_shot_from_stored_transcript_vectors(transcript_ws):
     ws, _, _ = transcript_ws
     truth = _categories(ws)
-    z = ws.zero_shot("transcript", CATEGORIES, save=True)
-    assert z.num_rows == ws.embeddings("transcript").num_rows
+    z_all = ws.zero_shot("transcript", CATEGORIES, save=True)
+    # every video has a row; those without a transcript vector say so instead of going missing
+    assert z_all.num_rows == len(ws.video_ids())
+    z = z_all.filter(z_all.column("has_vector"))
+    assert z.num_rows == ws.embeddings("transcript").num_rows < z_all.num_rows
+    missing = z_all.filter(pa.compute.invert(z_all.column("has_vector")))
+    assert set(missing.column("label").to_pylist()) == {None}
+    # probabilities labelled by class in Python
+    df = z.to_pandas()
+    np.testing.assert_allclose(df[[f"p_{c}" for c in CATEGORIES]].sum(axis=1), 1.0, atol=1e-9)
+    assert (df[[f"p_{c}" for c in CATEGORIES]].idxmax(axis=1).str[2:] == df["label"]).all()
     probs = np.asarray(z.column("probs").to_pylist())
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-9)
     assert probs.max(axis=1).mean() > 3.0 / len(CATEGORIES)  # not flat
@@ -300,11 +309,13 @@ def media_ws(tmp_path_factory):
     return ws, info, reports
 
 
-def test_search_cli(media_ws):
+def test_search_cli(media_ws, monkeypatch):
     from typer.testing import CliRunner
 
+    from videoaudit import cli
     from videoaudit.cli import app
 
+    monkeypatch.setattr(cli.console, "width", 400)  # a wide page: every cell on one line
     ws, _, _ = media_ws
     runner = CliRunner()
     vid = sorted(ws.video_ids())[0]
@@ -317,6 +328,17 @@ def test_search_cli(media_ws):
     assert api.column("video_id").to_pylist() == sorted(listed, key=body.index)
     sims = api.column("similarity").to_pylist()
     assert sims == sorted(sims, reverse=True)
+    # a hit a person can judge: title, text, span and a thumbnail file, in Python and in the CLI
+    from pathlib import Path
+
+    titles = {v["video_id"]: v["title"] for v in ws.table("videos").to_pylist()}
+    for h in api.to_pylist():
+        assert h["title"] == titles[h["video_id"]] and h["text"] and h["end"] > h["start"] == 0.0
+        assert Path(h["thumbnail"]).is_file() and Path(h["thumbnail"]).read_bytes()[:2] == b"\xff\xd8"
+        assert Path(h["thumbnail"]).resolve().is_relative_to(Path(ws.path).resolve())
+        assert h["title"] in r.output and h["thumbnail"] in r.output
+    segs = ws.search(lens="visual", like=vid, k=2, segments=True).to_pylist()
+    assert all(s["segment_id"] and s["end"] > s["start"] and s["thumbnail"] for s in segs)
     r = runner.invoke(app, ["search", "--workspace", str(ws.path), "--lens", "visual", "a person whisks eggs"])
     assert r.exit_code == 1 and "not a shared text-video space" in " ".join(r.output.split())
     tr = ws.embeddings("transcript").column("video_id").to_pylist()

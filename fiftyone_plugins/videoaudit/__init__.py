@@ -8,6 +8,9 @@ copy it into your plugins directory; videoaudit itself must be importable by the
   videos only, exports the results back into this dataset and reloads the App.
 * ``open_audit_view``: loads one of the ``va-*`` saved views (trusted, review queue, paraphrases,
   per verdict) that the export saved.
+* ``mark_segments``: the review decision for the selected annotation labels (ok, wrong, or a
+  fixed text): tags them ``review:ok`` / ``review:wrong`` (or sets ``va_fix``) and stores the
+  decisions in the workspace at once (fiftyone/decisions.py); the next export re-tiers them.
 """
 
 from __future__ import annotations
@@ -87,6 +90,61 @@ class OpenAuditView(foo.Operator):
         return {"view": name}
 
 
+class MarkSegments(foo.Operator):
+    @property
+    def config(self):
+        return foo.OperatorConfig(name="mark_segments", label="videoaudit: mark the selected segments",
+                                  description="Review decision (ok / wrong / fixed) for the selected labels",
+                                  dynamic=True)
+
+    def resolve_input(self, ctx):
+        inputs = types.Object()
+        n = len(ctx.selected_labels or [])
+        if not n:
+            inputs.view("none", types.Warning(label="Select annotation labels in the App first"))
+            return types.Property(inputs)
+        choices = types.RadioGroup()
+        for v in ("ok", "wrong", "fixed"):
+            choices.add_choice(v, label=v)
+        inputs.enum("verdict", ["ok", "wrong", "fixed"], required=True, default="wrong", view=choices,
+                    label=f"Decision for {n} selected label(s)")
+        inputs.str("fix", label="Corrected text (verdict fixed)")
+        inputs.str("workspace", label="Workspace directory", default=_default_workspace(ctx.dataset))
+        return types.Property(inputs, view=types.View(label="videoaudit: mark the selected segments"))
+
+    def execute(self, ctx):
+        return mark(ctx.dataset, ctx.selected_labels or [], ctx.params["verdict"], ctx.params.get("fix"),
+                    ctx.params.get("workspace"))
+
+
+def mark(dataset, selected: list, verdict: str, fix: str | None = None, workspace: str | None = None) -> dict:
+    """Tag the selected labels with the decision and store it in the workspace (when it exists)."""
+    from videoaudit.fiftyone.decisions import FIX_ATTRIBUTE, TAGS, import_app_decisions
+
+    if verdict == "fixed" and not (fix or "").strip():
+        raise ValueError("verdict 'fixed' needs the corrected text")
+    view = dataset.select_labels(labels=selected)
+    view.untag_labels(list(TAGS))
+    if verdict == "fixed":
+        for field in {s["field"] for s in selected}:
+            view.set_label_values(f"{field}.detections.{FIX_ATTRIBUTE}",
+                                  {s["label_id"]: fix.strip() for s in selected if s["field"] == field})
+    else:
+        view.tag_labels(f"review:{verdict}")
+    out = {"marked": len(selected), "verdict": verdict, "stored": 0}
+    info = dataset.info.get(INFO_KEY) or {}
+    if workspace and info.get("fields"):
+        import os
+
+        if os.path.isdir(workspace):
+            from videoaudit.api import Workspace
+
+            res = import_app_decisions(Workspace(workspace), dataset, info["fields"])
+            out.update(stored=res["stored"], errors=res["errors"][:10])
+    return out
+
+
 def register(p):
     p.register(RunAudit)
     p.register(OpenAuditView)
+    p.register(MarkSegments)

@@ -33,6 +33,9 @@ class IngestSummary:
     skipped: int = 0
     rejected: list[str] = field(default_factory=list)
     warnings: int = 0
+    format: str | None = None  # the format read (inferred when not given)
+    warning_kinds: dict[str, int] = field(default_factory=dict)  # kind of warning -> how many
+    warning_examples: list[str] = field(default_factory=list)  # the first few, in full
 
 
 def _writes(method):
@@ -68,6 +71,7 @@ class Workspace:
         self.engine = LocalEngine(self.store, batch_size=batch_size)
         self.progress = progress
         self.last_cascade: dict | None = None
+        self.last_learning: dict | None = None
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -92,18 +96,31 @@ class Workspace:
 
     # -- ingest ---------------------------------------------------------------------
     @_writes
-    def ingest(self, source: str | Path, format: str = "action100m", media: str | Path | None = None,
+    def ingest(self, source: str | Path, format: str | None = None, media: str | Path | None = None,
                clip: float | None = None, force: bool = False, batch_size: int = 64, **options) -> IngestSummary:
         """Read a source into the canonical tables, streaming; bad rows are recorded, the rest goes in.
 
+        ``format`` None = inferred from the file (ingest/detect.py); an explicit one that the
+        content contradicts, or a ``media`` folder that does not exist, is a ValueError.
         ``options`` go to the format's reader (fiftyone: ``fields``, ``convention``, ``id_field``).
         """
         from .ingest import RowError, iter_source
+        from .ingest.detect import check_format, detect_format
+        from .ingest.warnings import WarningTally
 
+        if media is not None and not Path(media).is_dir():
+            raise ValueError(f"--media {media}: no such folder")
+        if format is None:
+            if not Path(source).is_file():
+                raise ValueError(f"{source}: no such file (a FiftyOne dataset name needs format='fiftyone')")
+            format = detect_format(source)
+        elif format != "fiftyone":
+            check_format(source, format)
         store = self.store
         done = set() if force else store.finished("ingest")
         present = set(self.video_ids())  # rows of these may exist (an interrupted batch): replace them
-        summary = IngestSummary()
+        summary = IngestSummary(format=format)
+        tally = WarningTally()
         pending: list = []
 
         seen: dict[str, str] = {}  # video id -> where in this source it was first read
@@ -130,6 +147,7 @@ class Workspace:
             store.replace("segments", ids, segs, fresh=fresh)
             warnings = [(p.video["video_id"], None, w) for p in pending for w in p.warnings]
             store.record_errors("ingest", warnings)
+            tally.add(w for _, _, w in warnings)
             if not fresh:
                 invalidate(store, "ingest", ids)
             store.mark("ingest", ids)
@@ -157,6 +175,7 @@ class Workspace:
                 if len(pending) >= batch_size or len(rejected) >= 4096:
                     flush()
             flush()
+        summary.warning_kinds, summary.warning_examples = tally.kinds, tally.examples
         store.optimize("videos")
         store.optimize("segments")
         return summary
@@ -214,13 +233,51 @@ class Workspace:
         self.last_cascade = run_cascade(self, second_opinion, budget, grounding, **kw)
         return self.last_cascade
 
+    # -- review ---------------------------------------------------------------------
+    @_writes
+    def review(self, video_id: str | None, segment_id: str, verdict: str, field: str | None = None,
+               text: str | None = None, reviewer: str | None = None) -> dict:
+        """Store one decision (ok | wrong | fixed, for one GPT field or the whole segment: ``field=None``).
+
+        It shows in the confidence map at once (tier ``reviewed-ok`` / ``reviewed-wrong``); the
+        next :meth:`run` also learns from all decisions (review/learn.py). Raises ValueError
+        (ReviewError) naming the segment and the cause for a decision that cannot be stored.
+        """
+        from .review import Decision, ReviewError, store_decisions
+        from .review.learn import apply_decisions
+
+        out = store_decisions(self.store, [Decision(video_id, segment_id, verdict, field, text, reviewer)])
+        if out["errors"]:
+            raise ReviewError(out["errors"][0])
+        apply_decisions(self.store, out["video_ids"])
+        return out
+
+    @_writes
+    def import_reviews(self, path: str | Path, reviewer: str | None = None) -> dict:
+        """Decisions from a JSONL file (``{"video_id", "segment_id", "verdict", "field"?, "text"?}`` per line);
+        bad lines are reported ("line N: cause") and skipped."""
+        from .review import import_jsonl
+        from .review.learn import apply_decisions
+
+        out = import_jsonl(self.store, Path(path), reviewer=reviewer)
+        if out["stored"]:
+            apply_decisions(self.store, out["video_ids"])
+        return out
+
+    def reviews(self, current: bool = False) -> pa.Table:
+        """Every stored decision (``current=True``: only the one that counts per segment and field)."""
+        from .review import current as newest
+
+        t = self.store.read("reviews")
+        return newest(t) if current else t
+
     def verdicts(self) -> pa.Table:
         return self.store.read("verdicts")
 
     # -- run ------------------------------------------------------------------------
     @_writes
     def run(self, stages: Sequence[str] | None = None, redo: bool = False,
-            video_ids: Sequence[str] | None = None, **lens_options) -> dict[str, StageReport]:
+            video_ids: Sequence[str] | None = None, learn: bool = True, **lens_options) -> dict[str, StageReport]:
         """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
 
         ``lens_options`` (docs/lenses.md): ``visual`` / ``grounding`` / ``transcript`` are
@@ -229,11 +286,15 @@ class Workspace:
         options (``{"model": "/models/Qwen3-VL-Embedding-2B"}``), recorded in the manifest.
         ``video_ids`` restricts the run to some videos (the FiftyOne plugin's "current view").
         The cost-aware second opinion is :meth:`cascade`.
+
+        With review decisions stored (:meth:`review`), the confidence map is re-tiered after the
+        confidence stage: decided segments keep the human verdict, and with enough decisions a
+        model refitted from them re-scores the rest (review/learn.py; ``learn=False`` turns it off).
         """
         from .pipeline.run import RunConfig, run_pipeline
 
         self._record_device()
-        cfg = RunConfig(stages=stages, redo=redo, video_ids=video_ids, **lens_options)
+        cfg = RunConfig(stages=stages, redo=redo, video_ids=video_ids, learn=learn, **lens_options)
         return run_pipeline(self, cfg)
 
     def text_embedder(self):
@@ -266,24 +327,33 @@ class Workspace:
 
     def search(self, query: str | None = None, lens: str = "visual", like: str | None = None, k: int = 10,
                segments: bool = False) -> pa.Table:
-        """Text -> video (shared-space lenses only) or video -> video (``like=VIDEO_ID``, every lens)."""
+        """Text -> video (shared-space lenses only) or video -> video (``like=VIDEO_ID``, every lens).
+
+        Each hit has its title, text (the segment's or the root's summary_brief), start / end and
+        a thumbnail JPEG path (lenses/results.py) beside its similarity and rank."""
+        from .lenses.results import describe_hits
         from .lenses.search import search
 
-        return search(self.store, lens, query=query, like=like, k=k, segments=segments)
+        return describe_hits(self.store, search(self.store, lens, query=query, like=like, k=k, segments=segments))
 
     def zero_shot(self, lens: str, classes: Sequence[str], template: str = "a video of {}",
                   temperature: float = 0.05, save: bool = False) -> pa.Table:
         """Zero-shot classes from the STORED video vectors of a shared-space lens (no re-embedding).
-        ``save=True`` also writes the label and probability into ``lens_videos``."""
+
+        One row per video: label, prob, ``p_<class>`` per class; a video the lens has no vector
+        of is a row with ``has_vector`` false and no label. ``save=True`` also writes the label
+        and probability into ``lens_videos``."""
+        from .lenses.results import label_probabilities
         from .lenses.search import zero_shot
 
+        classes = list(classes)
         out = zero_shot(self.store, lens, classes, template=template, temperature=temperature)
         if save:
             from .lenses.analyse import save_zero_shot
 
             with self.writing():
                 save_zero_shot(self.store, lens, out)
-        return out
+        return label_probabilities(out, classes, self.video_ids())
 
     def cross_lens(self, lens_a: str = "visual", lens_b: str = "transcript", k: int = 10, top: int = 10) -> dict:
         """Videos alike in one lens but not the other (both ways), and the least agreeing videos."""
@@ -299,15 +369,39 @@ class Workspace:
         return self.store.read(name)
 
     def confidence_map(self) -> pa.Table:
-        """One row per audited segment: confidence, tier, reasons, signals (JSON)."""
-        return self.store.read("confidence")
+        """One row per audited segment: confidence, tier, reasons, the five annotation texts,
+        ``fused_confidence`` (the fusion's own value; ``confidence`` differs after a refit from
+        review decisions), ``evidence_coverage``, one float column per signal, and the stored
+        ``signals`` (notebook.py)."""
+        from .notebook import wide_confidence
+
+        return wide_confidence(self.store)
+
+    def explain(self, video_id: str, segment_id: str, show: bool = True):
+        """Each signal of one segment: value, weight, contribution (leave-one-out), the evidence
+        quoted, and why it is or is not a reason; printed with rich unless ``show=False``."""
+        from .notebook import explain
+
+        out = explain(self.store, video_id, segment_id)
+        if show:
+            from rich.console import Console
+
+            from .term import output_width
+
+            Console(width=output_width()).print(out)
+        return out
+
+    def __repr__(self) -> str:
+        from .notebook import summary
+
+        return summary(self)
 
     def video_confidence(self) -> pa.Table:
         return self.store.read("video_confidence")
 
     def review_queue(self, limit: int | None = None) -> pa.Table:
         """Audited segments, lowest confidence first."""
-        t = self.confidence_map()
+        t = self.store.read("confidence")
         t = t.take(pc.sort_indices(t, sort_keys=[("confidence", "ascending"), ("video_id", "ascending"),
                                                  ("start", "ascending")]))
         return t.slice(0, limit) if limit is not None else t
@@ -321,16 +415,24 @@ class Workspace:
         return workspace_status(self.path)
 
     # -- out ------------------------------------------------------------------------
-    def export(self, out: str | Path, format: str = "jsonl") -> Path:
+    def export(self, out: str | Path, format: str = "jsonl", apply_reviews: bool = False,
+               min_tier: str | None = None) -> Path:
+        """jsonl / parquet / csv (the review queue) or action100m (the release, kept annotations only).
+
+        ``apply_reviews``: wrong fields removed, fixed texts applied (export/reviewed.py);
+        ``min_tier``: the lowest tier kept (default: trusted for action100m, everything otherwise).
+        """
         from .export import export
 
-        return export(self, Path(out), format)
+        return export(self, Path(out), format, apply_reviews=apply_reviews, min_tier=min_tier)
 
-    def export_fiftyone(self, dataset: str, fields=None, convention: str = "action100m") -> dict:
-        """Create or update FiftyOne dataset ``dataset`` with the audit (optional extra; docs/fiftyone.md)."""
+    def export_fiftyone(self, dataset: str, fields=None, convention: str = "action100m",
+                        apply_reviews: bool = False) -> dict:
+        """Create or update FiftyOne dataset ``dataset`` with the audit (optional extra; docs/fiftyone.md).
+        Decisions made in the App are read back first; ``apply_reviews`` applies them to the labels."""
         from .fiftyone.export import export_fiftyone
 
-        return export_fiftyone(self, dataset, fields=fields, convention=convention)
+        return export_fiftyone(self, dataset, fields=fields, convention=convention, apply_reviews=apply_reviews)
 
     def report(self, out: str | Path, truth: str | Path | None = None, extra: dict | None = None) -> Path:
         from .report import ReportData, render_report

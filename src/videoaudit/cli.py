@@ -13,11 +13,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .term import output_width
+
+if output_width() is not None:  # typer's help console reads this when it first renders help
+    os.environ.setdefault("TERMINAL_WIDTH", str(output_width()))
+
 app = typer.Typer(help="Audit machine-generated, hierarchical, timed video annotations.", no_args_is_help=True,
                   add_completion=False)
 opinions_app = typer.Typer(help="Opinions of other models: import them, or run a backend.", no_args_is_help=True)
 app.add_typer(opinions_app, name="opinions")
-console = Console()
+review_app = typer.Typer(help="Review decisions: mark a segment ok, wrong or fixed; or import decisions "
+                              "(videoaudit review import FILE.jsonl -w DIR).", invoke_without_command=True)
+app.add_typer(review_app, name="review")
+console = Console(width=output_width())
 
 WS = typer.Option(..., "--workspace", "-w", help="Workspace directory (a LanceDB database).")
 DEVICE_HELP = ("Device for every model: cpu, cuda, cuda:1, ... (default: cuda in half precision when a GPU is "
@@ -71,6 +79,12 @@ def _split_grounding(name: str | None, cascade: bool) -> tuple[str, str | None]:
     if name is None:
         return "motion", None
     lens_names, opinion_names = set(names("grounding")) | {"none"}, set(names("opinion"))
+    if not cascade and name in opinion_names and name not in lens_names:
+        raise typer.BadParameter(
+            f"{name!r} is a grounding OPINION backend: it checks the cascade's disagreements, so it needs "
+            f"--second-opinion (e.g. --second-opinion imported, to use the opinions already imported, offline). "
+            f"Without it --grounding names the grounding LENS: one of {', '.join(sorted(lens_names))}",
+            param_hint="'--grounding'")
     if name not in lens_names and not (cascade and name in opinion_names):
         known = sorted(lens_names | (opinion_names if cascade else set()))
         raise typer.BadParameter(f"unknown grounding backend {name!r}; one of {', '.join(known)}",
@@ -118,16 +132,17 @@ def _fiftyone_guard(fn):
     try:
         return fn()
     except FiftyOneMissing as e:
-        console.print(str(e), style="red", markup=False, highlight=False)  # "[fiftyone]" is not markup
+        console.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)  # "[fiftyone]" is not markup
         raise typer.Exit(1) from None
     except ValueError as e:
-        console.print(f"error: {e}", style="red", markup=False, highlight=False)
+        console.print(f"error: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
 @app.command()
 def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyOne dataset name (--format fiftyone)."),
-           format: str = typer.Option("action100m", "--format", "-f", help="action100m | jsonl | fiftyone"),
+           format: Optional[str] = typer.Option(None, "--format", "-f", help="action100m | jsonl | fiftyone "
+                                                "(default: inferred from the file's extension and first record)"),
            workspace: Path = WS,
            media: Optional[Path] = typer.Option(None, help="Folder holding <video_uid>.mp4 files."),
            clip: Optional[float] = typer.Option(None, help="Keep only the first CLIP seconds (FiftyOne subset: 90)."),
@@ -142,20 +157,43 @@ def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyO
            wait: bool = WAIT):
     """Read annotations into the workspace (streamed; bad rows are recorded and skipped)."""
     from .ingest import FORMATS
+    from .ingest.detect import FormatError, check_format, detect_format
 
-    _check_format(format, FORMATS)
+    if format is not None:
+        _check_format(format, FORMATS)
+    if media is not None and not media.is_dir():
+        raise typer.BadParameter(f"no such folder: {media}", param_hint="'--media'")
     if format != "fiftyone":
         if not Path(source).exists():
             raise typer.BadParameter(f"file {source!r} does not exist", param_hint="'SOURCE'")
+        try:
+            if format is None:
+                format = detect_format(source)
+            else:
+                check_format(source, format)
+        except FormatError as e:
+            console.print(f"error: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
         s = _ws(workspace, wait=wait).ingest(Path(source), format=format, media=media, clip=clip, force=force)
     else:
         s = _fiftyone_guard(lambda: _ws(workspace, wait=wait).ingest(source, format=format, media=media, clip=clip,
                                                           force=force, fields=fields, convention=frames,
                                                           id_field=id_field))
     console.print(f"ingested {s.videos} videos, {s.segments} segments; skipped {s.skipped} already present; "
-                  f"rejected {len(s.rejected)}; warnings {s.warnings}")
+                  f"rejected {len(s.rejected)}; warnings {s.warnings} (format {s.format})")
     for msg in s.rejected[:20]:
         console.print(f"[red]rejected[/red] {msg}")
+    if len(s.rejected) > 20:
+        console.print(f"... and {len(s.rejected) - 20} more rejected (videoaudit status; ws.errors())")
+    if s.warnings:
+        kinds = sorted(s.warning_kinds.items(), key=lambda kv: -kv[1])
+        console.print("warnings by kind: " + ", ".join(f"{k} ({n})" for k, n in kinds), markup=False,
+                      highlight=False)
+        for msg in s.warning_examples:
+            console.print(f"  warning {msg}", style="yellow", markup=False, highlight=False)
+        if s.warnings > len(s.warning_examples):
+            console.print(f"  ... {s.warnings - len(s.warning_examples)} more in the errors table (ws.errors())",
+                          markup=False, highlight=False)
 
 
 @opinions_app.command("import")
@@ -231,7 +269,9 @@ def run(workspace: Path = WS,
                                                       "sentence-transformers id/path, or none)."),
         map_method: str = typer.Option("umap", "--map", help="2-D lens maps: umap | pca | tsne."),
         second_opinion: Optional[str] = typer.Option(None, "--second-opinion",
-                                                     help="Cascade: opinion backend for the least-confident videos."),
+                                                     help="Cascade: opinion backend for the least-confident videos "
+                                                          "(openai, qwen3-vl, replay, ...), or 'imported' = the "
+                                                          "opinions already imported (offline)."),
         budget: float = typer.Option(0.25, help="Cascade: share of videos the second opinion may see."),
         second_opt: Optional[list[str]] = typer.Option(None, "--second-opt", help=OPT_HELP),
         grounding_opt: Optional[list[str]] = typer.Option(None, "--grounding-opt", help="Cascade: option of the "
@@ -245,7 +285,9 @@ def run(workspace: Path = WS,
                                                                     "(repeatable), e.g. model=allenai/Molmo2-8B."),
         second_source: Optional[str] = typer.Option(None, help="Source name for the second opinion's rows."),
         query: str = typer.Option("the person performing the main action", help="What grounding points at."),
-        wait: bool = WAIT):
+        wait: bool = WAIT,
+        learn: bool = typer.Option(True, "--learn/--no-learn", help="Refit the fusion from the stored review "
+                                   "decisions (when there are enough) and re-tier every segment.")):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
     if map_method not in ("umap", "pca", "tsne"):
         raise typer.BadParameter(f"unknown map {map_method!r}; one of umap, pca, tsne", param_hint="'--map'")
@@ -263,7 +305,7 @@ def run(workspace: Path = WS,
         try:
             c = ws.cascade(second_opinion, budget, grounding_opinion, second_options=_options(second_opt),
                            grounding_options=_options(grounding_opt), second_source=second_source, query=query,
-                           redo=redo, run_options=lens_options)
+                           redo=redo, run_options={**lens_options, "learn": learn})
         except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
             console.print(f"[red]error[/red] {exc}")
             raise typer.Exit(1)
@@ -276,12 +318,14 @@ def run(workspace: Path = WS,
     else:
         model_runs = {}
         try:
-            reports = ws.run(redo=redo, **lens_options)
+            reports = ws.run(redo=redo, learn=learn, **lens_options)
         except (ValueError, KeyError) as exc:
-            console.print(f"error: {exc}", style="red", markup=False, highlight=False)
+            console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1)
     for name, r in reports.items():
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
+    if ws.last_learning:
+        console.print(_describe_learning(ws.last_learning), markup=False, highlight=False)
     _end_of_run(workspace, {**reports, **model_runs})
 
 
@@ -304,6 +348,53 @@ def _end_of_run(workspace: Path, reports: dict) -> None:
         raise typer.Exit(1)
 
 
+def _describe_learning(rec: dict) -> str:
+    head = f"reviews: {rec['decided_segments']} decided segments ({rec['wrong']} wrong, {rec['ok']} ok)"
+    if rec.get("fitted"):
+        top = sorted(rec["coefficients"].items(), key=lambda kv: -abs(kv[1]))[:3]
+        return head + "; fusion refitted from them, every segment re-tiered (strongest: " + ", ".join(
+            f"{k} {v:+.2f}" for k, v in top) + ")"
+    return head + f"; kept as human verdicts, no refit ({rec['why']})"
+
+
+@review_app.callback()
+def review(ctx: typer.Context,
+           workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Workspace directory."),
+           segment: Optional[str] = typer.Option(None, "--segment", help="Segment id (Action100M node_id)."),
+           video: Optional[str] = typer.Option(None, "--video", help="Video id (needed only when the segment id "
+                                                                    "is in several videos)."),
+           field: Optional[str] = typer.Option(None, "--field", help="One GPT field (summary_brief, "
+                                               "summary_detailed, action_brief, action_detailed, actor); "
+                                               "default: the whole annotation."),
+           verdict: Optional[str] = typer.Option(None, "--verdict", help="ok | wrong | fixed"),
+           fix: Optional[str] = typer.Option(None, "--fix", help="The corrected text (with --verdict fixed)."),
+           reviewer: Optional[str] = typer.Option(None, help="Who decided (stored with the decision).")):
+    """Mark one segment: videoaudit review -w DIR --segment ID --verdict ok|wrong|fixed [--field F] [--fix TEXT]."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if workspace is None or segment is None or verdict is None:
+        missing = [n for n, v in (("--workspace", workspace), ("--segment", segment), ("--verdict", verdict)) if v is None]
+        raise typer.BadParameter(f"missing {', '.join(missing)} (or: videoaudit review import FILE.jsonl -w DIR)")
+    from .review import ReviewError
+
+    try:
+        _reader(workspace).review(video, segment, verdict=verdict, field=field, text=fix, reviewer=reviewer)
+    except ReviewError as e:
+        console.print(f"error: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(f"stored: segment {segment} {field or 'all fields'} {verdict}", markup=False, highlight=False)
+
+
+@review_app.command("import")
+def review_import(file: Path = typer.Argument(..., exists=True, dir_okay=False), workspace: Path = WS,
+                  reviewer: Optional[str] = typer.Option(None, help="Reviewer stored where a line names none.")):
+    """Import decisions, one JSON object per line: {"video_id", "segment_id", "verdict", "field"?, "text"?}."""
+    r = _reader(workspace).import_reviews(file, reviewer=reviewer)
+    console.print(f"stored {r['stored']} decisions; {len(r['errors'])} lines skipped")
+    for msg in r["errors"][:50]:
+        console.print(f"skipped {msg}", style="red", markup=False, highlight=False, soft_wrap=True)
+
+
 @app.command()
 def search(query: Optional[str] = typer.Argument(None, help="Text query (shared text-video lenses only)."),
            workspace: Path = WS, lens: str = typer.Option("visual", help="visual | grounding | transcript"),
@@ -321,17 +412,36 @@ def search(query: Optional[str] = typer.Argument(None, help="Text query (shared 
         console.print(f"[red]error[/red] {e}")
         raise typer.Exit(1)
     t = Table(title=f"{lens}: " + (repr(query) if query is not None else f"like {like}"))
-    t.add_column("rank", justify="right"), t.add_column("video_id")
+    t.add_column("rank", justify="right"), t.add_column("video_id"), t.add_column("title")
     if segments:
         t.add_column("segment_id")
-    t.add_column("similarity", justify="right")
+    t.add_column("span", justify="right"), t.add_column("text"), t.add_column("similarity", justify="right")
+    t.add_column("thumbnail")
     for r in res.to_pylist():
-        t.add_row(str(r["rank"]), r["video_id"], *([r["segment_id"]] if segments else []), f"{r['similarity']:.3f}")
+        span = f"{r['start']:.1f}-{r['end']:.1f} s" if r["start"] is not None and r["end"] is not None else ""
+        t.add_row(str(r["rank"]), r["video_id"], r["title"] or "", *([r["segment_id"]] if segments else []), span,
+                  r["text"] or "", f"{r['similarity']:.3f}", r["thumbnail"] or "-")
     console.print(t)
 
 
+def _classes(args: list[str], file: Optional[Path]) -> list[str]:
+    """Classes from repeated arguments (each may also be comma-separated) and/or a file, one per line."""
+    names = [c.strip() for a in args for c in a.split(",")]
+    if file is not None:
+        names += [line.strip() for line in file.read_text(encoding="utf-8").splitlines()]
+    out = list(dict.fromkeys(n for n in names if n and not n.startswith("#")))
+    if len(out) < 2:
+        raise typer.BadParameter("give at least 2 classes: as arguments (cooking cycling ...), comma-separated, "
+                                 "or one per line with --classes-file FILE")
+    return out
+
+
 @app.command("zero-shot")
-def zero_shot(classes: str = typer.Argument(..., help="Comma-separated class names."), workspace: Path = WS,
+def zero_shot(classes: Optional[list[str]] = typer.Argument(None, help="Class names: repeated arguments, or "
+                                                             "comma-separated."),
+              workspace: Path = WS,
+              classes_file: Optional[Path] = typer.Option(None, "--classes-file", exists=True, dir_okay=False,
+                                                          help="File with one class name per line."),
               lens: str = typer.Option("transcript", help="A shared text-video lens (transcript, qwen...)."),
               template: str = typer.Option("a video of {}", help="Prompt template; {} is the class name."),
               temperature: float = typer.Option(0.05, help="Softmax temperature over cosine similarities."),
@@ -339,7 +449,7 @@ def zero_shot(classes: str = typer.Argument(..., help="Comma-separated class nam
     """Zero-shot classify every video from its STORED lens vector (nothing is re-embedded)."""
     from .lenses.search import LensError
 
-    names = [c.strip() for c in classes.split(",") if c.strip()]
+    names = _classes(classes or [], classes_file)
     try:
         res = _reader(workspace).zero_shot(lens, names, template=template, temperature=temperature, save=save)
     except LensError as e:
@@ -347,9 +457,17 @@ def zero_shot(classes: str = typer.Argument(..., help="Comma-separated class nam
         raise typer.Exit(1)
     t = Table(title=f"zero-shot ({lens})")
     t.add_column("video_id"), t.add_column("label"), t.add_column("p", justify="right")
-    for r in res.to_pylist():
-        t.add_row(r["video_id"], r["label"], f"{r['prob']:.3f}")
+    rows = res.to_pylist()
+    for r in rows:
+        if r["has_vector"]:
+            t.add_row(r["video_id"], r["label"], f"{r['prob']:.3f}")
     console.print(t)
+    missing = [r["video_id"] for r in rows if not r["has_vector"]]
+    if missing:
+        console.print(f"{len(missing)} of {len(rows)} videos have no {lens} vector and were not classified: "
+                      + ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
+                      + (" (no transcript)" if lens == "transcript" else " (no media, or the lens did not run)"),
+                      markup=False, highlight=False)
 
 
 @app.command()
@@ -387,25 +505,57 @@ def status(workspace: Path = WS):
 
 @app.command()
 def export(workspace: Path = WS, format: str = typer.Option("jsonl", "--format", "-f",
-                                                            help="jsonl | parquet | action100m | fiftyone"),
+                                                            help="jsonl | parquet | csv | action100m | fiftyone"),
            out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (not for fiftyone)."),
-           dataset: Optional[str] = typer.Option(None, help="fiftyone: dataset to create or update.")):
-    """Export the confidence map (review queue order), the trusted annotations, or everything into FiftyOne."""
+           dataset: Optional[str] = typer.Option(None, help="fiftyone: dataset to create or update."),
+           apply_reviews: bool = typer.Option(False, "--apply-reviews", help="Remove the fields reviewers "
+                                              "decided wrong, apply their fixes."),
+           min_tier: Optional[str] = typer.Option(None, "--min-tier", help="Lowest tier kept: trusted | uncertain "
+                                                  "| review (default: trusted for action100m, all otherwise). "
+                                                  "Reviewed-ok annotations are always kept.")):
+    """Export the confidence map (review queue order), the kept annotations, or everything into FiftyOne."""
     from .export import FORMATS
+    from .export.reviewed import MIN_TIERS
 
     _check_format(format, (*FORMATS, "fiftyone"))
+    if min_tier is not None and min_tier not in MIN_TIERS:
+        raise typer.BadParameter(f"unknown tier {min_tier!r}; one of {', '.join(MIN_TIERS)}", param_hint="'--min-tier'")
     if format == "fiftyone":
         if not dataset:
             raise typer.BadParameter("--format fiftyone needs --dataset NAME", param_hint="'--dataset'")
-        r = _fiftyone_guard(lambda: _reader(workspace).export_fiftyone(dataset))
+        r = _fiftyone_guard(lambda: _reader(workspace).export_fiftyone(dataset, apply_reviews=apply_reviews))
         console.print(f"FiftyOne dataset {r['dataset']!r}: {r['samples']} videos ({r['added']} added), "
                       f"{r['detections']} annotated detections, brain runs {r['brain_keys']}, "
                       f"saved views {r['saved_views']} in {r['seconds']} s")
+        if r.get("decisions_from_app") or r.get("decision_errors"):
+            console.print(f"review decisions read from the App: {r['decisions_from_app']} stored, "
+                          f"{len(r['decision_errors'])} skipped", markup=False, highlight=False)
+            for msg in r["decision_errors"][:10]:
+                console.print(f"  skipped {msg}", style="red", markup=False, highlight=False, soft_wrap=True)
         return
     if out is None:
         raise typer.BadParameter(f"--format {format} needs --out FILE", param_hint="'--out' / '-o'")
-    path = _reader(workspace).export(out, format=format)
+    path = _reader(workspace).export(out, format=format, apply_reviews=apply_reviews, min_tier=min_tier)
     console.print(f"wrote {path}")
+
+
+@app.command("fiftyone-dataset")
+def fiftyone_dataset(release: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                    help="Action100M release parquet (or its JSON forms)."),
+                     media: Path = typer.Option(..., "--media", help="Folder holding <video_uid>.mp4 files."),
+                     name: str = typer.Option(..., "--name", help="FiftyOne dataset to create."),
+                     clip: Optional[float] = typer.Option(None, help="Keep the first CLIP seconds (the subset: 90)."),
+                     overwrite: bool = typer.Option(False, help="Replace an existing dataset of that name.")):
+    """Build the workshop's FiftyOne dataset (Voxel51 Action100M schema) from the release files."""
+    from .fiftyone.voxel51 import build_dataset
+
+    if not media.is_dir():
+        raise typer.BadParameter(f"no such folder: {media}", param_hint="'--media'")
+    r = _fiftyone_guard(lambda: build_dataset(release, media, name, clip=clip, overwrite=overwrite))
+    console.print(f"FiftyOne dataset {r['dataset']!r}: {r['samples']} videos", markup=False, highlight=False)
+    if r["skipped"]:
+        console.print(f"{len(r['skipped'])} videos skipped, no media file in {media}: "
+                      + ", ".join(r["skipped"][:20]), markup=False, highlight=False)
 
 
 @app.command("app")

@@ -243,6 +243,22 @@ VERDICTS = pa.schema(
     ]
 )
 
+#: What a person decided about a segment (review/decisions.py); the newest decision per
+#: (video, segment, field) is the one that counts, older ones stay as history.
+REVIEW_VERDICTS: tuple[str, ...] = ("ok", "wrong", "fixed")
+REVIEW_ALL_FIELDS = "*"  # the decision is about the whole segment's annotation
+REVIEWS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("segment_id", pa.string(), nullable=False),
+        pa.field("field", pa.string(), nullable=False),  # one of GPT_FIELDS, or "*"
+        pa.field("verdict", pa.string(), nullable=False),  # ok | wrong | fixed
+        pa.field("text", pa.string()),  # the corrected text (verdict "fixed")
+        pa.field("reviewer", pa.string()),
+        pa.field("reviewed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "videos": VIDEOS,
     "segments": SEGMENTS,
@@ -261,6 +277,7 @@ TABLES: dict[str, pa.Schema] = {
     # signals from the lens vectors (lens_signals.py): own tables, their own stage's rows
     "lens_signals": SIGNALS,
     "lens_video_signals": VIDEO_SIGNALS,
+    "reviews": REVIEWS,
 }
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..schema import CONFIDENCE, VIDEO_CONFIDENCE
+from ..signal_values import dump_signals
 from .tiers import REVIEW_BELOW, tier
 
 BINS = 2000
@@ -160,8 +161,8 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
         rows.append({
             "video_id": vid, "segment_id": sid, "level": int(level), "start": float(start), "end": float(end),
             "confidence": float(conf[r]), "tier": tier(conf[r]), "reasons": reasons, "reason_signals": because,
-            "signals": [{"signal": n, "value": None if np.isnan(vals[r, k]) else round(float(vals[r, k]), 4)}
-                        for k, n in enumerate(names[:n_signals])],
+            "signals": dump_signals({n: None if np.isnan(vals[r, k]) else round(float(vals[r, k]), 4)
+                                     for k, n in enumerate(names[:n_signals])}),
         })
     conf_t = pa.Table.from_pylist(rows, schema=CONFIDENCE)
     return {"confidence": conf_t, "video_confidence": video_confidence(conf_t)}
@@ -185,8 +186,3 @@ def video_confidence(conf: pa.Table) -> pa.Table:
                      "n_review": int((c < REVIEW_BELOW).sum()),
                      "reasons": [f"{k} ({counts[k]} segments)" for k in top]})
     return pa.Table.from_pylist(rows, schema=VIDEO_CONFIDENCE)
-
-
-def signal_values(cell) -> dict[str, float | None]:
-    """A confidence row's ``signals`` cell (a list of {signal, value}) as ``{signal: value}``."""
-    return {} if cell is None else {d["signal"]: d["value"] for d in cell}

@@ -1,8 +1,10 @@
 """Write the audited dataset back in the Action100M release format, keeping only trusted annotations.
 
 Every node keeps its place in the tree (so loaders that walk the tree still work), but a
-node whose annotation is not trusted loses its ``gpt`` field, exactly like a node too
-short to have been annotated. "N/A" fields are restored as "N/A".
+node whose annotation is not kept loses its ``gpt`` field, exactly like a node too
+short to have been annotated. "N/A" fields are restored as "N/A". What is kept:
+annotations at or above ``min_tier`` (default trusted) and those a reviewer approved;
+with ``apply_reviews`` the decisions act per field (export/reviewed.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from ..formats.action100m import write_release
 from ..workspace import chunks
+from . import reviewed
 
 
 def _gpt(seg: dict) -> dict:
@@ -24,14 +27,24 @@ def _gpt(seg: dict) -> dict:
             "action": {"brief": f("action_brief"), "detailed": f("action_detailed"), "actor": f("actor")}}
 
 
-def _release_rows(ws):
-    trusted = ws.store.read("confidence", where="tier = 'trusted'", columns=["video_id", "segment_id"])
-    keep = set(zip(trusted.column("video_id").to_pylist(), trusted.column("segment_id").to_pylist()))
+def _kept(ws, min_tier: str) -> set[tuple[str, str]]:
+    conf = ws.store.read("confidence", columns=["video_id", "segment_id", "tier"])
+    return {(v, s) for v, s, t in zip(*(conf.column(c).to_pylist() for c in ("video_id", "segment_id", "tier")))
+            if reviewed.keeps(t, min_tier)}
+
+
+def _release_rows(ws, min_tier: str = "trusted", apply_reviews: bool = False):
+    keep = _kept(ws, min_tier)
+    decided = reviewed.decisions(ws) if apply_reviews else {}
     ids = ws.video_ids()
     for chunk in chunks(ids, 64):
         videos = {v["video_id"]: v for v in ws.store.read("videos", chunk).to_pylist()}
         segs: dict[str, list[dict]] = {}
         for s in ws.store.read("segments", chunk).to_pylist():
+            verdict = decided.get((s["video_id"], s["segment_id"]))
+            if verdict is not None:  # the reviewer's word decides which fields stay
+                s = reviewed.apply(s, verdict)
+                keep.add((s["video_id"], s["segment_id"]))
             segs.setdefault(s["video_id"], []).append(s)
         for vid in chunk:
             v = videos[vid]
@@ -55,6 +68,6 @@ def _release_rows(ws):
             }
 
 
-def export_action100m(ws, out: Path) -> Path:
-    write_release(_release_rows(ws), out)
+def export_action100m(ws, out: Path, apply_reviews: bool = False, min_tier: str = "trusted") -> Path:
+    write_release(_release_rows(ws, reviewed.check_min_tier(min_tier), apply_reviews), out)
     return out

@@ -35,7 +35,7 @@ try:  # bson comes with FiftyOne (pymongo); without it, export_fiftyone's requir
 except ImportError:  # pragma: no cover - exercised by test_fiftyone_support
     ObjectId = None
 
-from ..confidence.fuse import signal_values
+from ..signal_values import parse_signals
 from ..schema import LENSES, NA
 from . import require
 from .ingest import TRANSCRIPT_FIELD, parse_fields, video_ids_of
@@ -100,8 +100,15 @@ def workspace_fingerprint(ws) -> str:
 
 
 def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m",
-                    views: bool = True, brain: bool = True) -> dict:
-    """Create or update FiftyOne dataset ``dataset`` with everything the workspace holds; returns a summary."""
+                    views: bool = True, brain: bool = True, apply_reviews: bool = False) -> dict:
+    """Create or update FiftyOne dataset ``dataset`` with everything the workspace holds; returns a summary.
+
+    Review decisions made in the App since the last export (``review:ok`` / ``review:wrong``
+    tags, ``va_fix`` attributes: fiftyone/decisions.py) are read into the workspace first.
+    ``apply_reviews``: a fixed text becomes the detection's label (the original kept in
+    ``va_original``), a detection decided wrong gets ``va_removed`` and the tag ``va:removed``
+    (nothing in the dataset is deleted) and the view ``va-corrected`` leaves them out.
+    """
     fo = require()
     t0 = time.perf_counter()
     fmap = parse_fields(fields)
@@ -111,6 +118,16 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
         raise ValueError(f"FiftyOne dataset {dataset!r} holds {ds.media_type} samples, not videos")
     info = dict(ds.info.get(INFO_KEY) or {})
     owned: set[str] = set(info.get("owned_fields") or [])
+    from_app = {"found": 0, "stored": 0, "errors": []}
+    if not created and len(ds):
+        from .decisions import import_app_decisions
+
+        from_app = import_app_decisions(ws, ds, fmap)
+    decided = {}
+    if apply_reviews:
+        from ..export.reviewed import decisions as review_decisions
+
+        decided = review_decisions(ws)
 
     videos = ws.store.read("videos")
     if videos.num_rows == 0:
@@ -212,6 +229,8 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
                                        level=r["level"], tier=_tier_of(r["level"], r["is_leaf"]))
                     dets.append(d)
                 _audit_attributes(d, conf.get((vid, r["segment_id"])), seg_verdict.get((vid, r["segment_id"])))
+                if apply_reviews:
+                    _apply_review(d, decided.get((vid, r["segment_id"])), canon)
                 n_dets += 1
             out.append({"_cls": "TemporalDetections", "detections": dets} if (dets or cur) else None)
         _declare_detections(fo, ds, field)
@@ -287,7 +306,10 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
     if views:
         from .views import save_views
 
-        saved = save_views(ds, fmap, verdicts_all)
+        saved = save_views(ds, fmap, verdicts_all, corrected=apply_reviews)
+        from .views import color_by_tier
+
+        color_by_tier(fo, ds, fmap)
     info.update({"workspace": str(Path(ws.path).resolve()), "fingerprint": workspace_fingerprint(ws),
                  "owned_fields": sorted(owned), "fields": fmap, "convention": convention,
                  "nominal_fps": NOMINAL_FPS, "nominal_fps_videos": len(nominal),
@@ -297,7 +319,8 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
     ds.save()
     return {"dataset": dataset, "created": created, "samples": len(vids), "added": n_added,
             "detections": n_dets, "points": n_points, "fields": sorted(set(written)), "brain_keys": brain_keys,
-            "saved_views": saved, "seconds": round(time.perf_counter() - t0, 3)}
+            "saved_views": saved, "decisions_from_app": from_app["stored"],
+            "decision_errors": from_app["errors"], "seconds": round(time.perf_counter() - t0, 3)}
 
 
 def _raw_detection(label, support, **attrs) -> dict:
@@ -328,9 +351,12 @@ def _audit_attributes(d: dict, c: dict | None, v: dict | None) -> None:
     """The audit of one segment as attributes of its (raw) detection; signal names: dots -> underscores."""
     if c is not None:
         d["va_confidence"] = _f(c["confidence"])
+        d["confidence"] = d["va_confidence"]  # the App shows a label's confidence on the tile
         d["va_tier"] = c["tier"]
+        # the tier as a tag too (filterable in the App's tag bar); the user's own tags stay
+        d["tags"] = [t for t in d.get("tags") or [] if not t.startswith(TIER_TAG)] + [TIER_TAG + str(c["tier"])]
         d["va_reasons"] = list(c["reasons"] or [])
-        for name, value in signal_values(c["signals"]).items():
+        for name, value in parse_signals(c["signals"]).items():
             key = _SIGNAL_KEYS.get(name) or _SIGNAL_KEYS.setdefault(name, f"va_{slug(name)}")
             d[key] = None if value is None else float(value)
     if v is not None or "va_verdict" in d:  # a verdict withdrawn since the last export is cleared
@@ -339,6 +365,24 @@ def _audit_attributes(d: dict, c: dict | None, v: dict | None) -> None:
 
 
 _SIGNAL_KEYS: dict[str, str] = {}
+TIER_TAG = "va:"  # tier tags: va:trusted, va:uncertain, va:review, va:reviewed-ok, va:reviewed-wrong
+REMOVED_TAG = "va:removed"
+
+
+def _apply_review(d: dict, verdict, canon: str) -> None:
+    """A decision applied to one detection: fixed text as its label, wrong ones marked removed."""
+    if verdict is None:
+        return
+    from ..schema import REVIEW_ALL_FIELDS
+
+    fix = verdict.fixes.get(canon)
+    if fix is not None:
+        d.setdefault("va_original", d.get("label"))
+        d["label"] = fix
+    removed = canon in verdict.removed or REVIEW_ALL_FIELDS in verdict.removed
+    d["va_removed"] = removed
+    if removed and REMOVED_TAG not in (d.get("tags") or []):
+        d["tags"] = list(d.get("tags") or []) + [REMOVED_TAG]
 
 
 def _export_opinions(fo, ds, vids, sample_ids, ops: dict, timing: _Timing, put) -> int:

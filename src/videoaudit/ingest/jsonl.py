@@ -52,7 +52,7 @@ def convert_jsonl_record(
 
     unknown = sorted(set(record) - VIDEO_KEYS)
     if unknown:
-        warnings.append(f"video {vid}: unknown field(s) {', '.join(unknown)} kept in metadata")
+        warnings.append(f"video {vid}: unknown field(s) kept in metadata: {', '.join(unknown)}")
 
     raw_segments = record.get("segments")
     if not isinstance(raw_segments, list):
@@ -82,7 +82,7 @@ def convert_jsonl_record(
             }
         )
     if seg_unknown:
-        warnings.append(f"video {vid}: unknown segment field(s) {', '.join(sorted(seg_unknown))} ignored")
+        warnings.append(f"video {vid}: unknown segment field(s) ignored: {', '.join(sorted(seg_unknown))}")
     segments, root_end = build_segments(vid, nodes, clip, warnings, require_single_root=False)
     max_end = max((r["end"] for r in segments), default=root_end)
 

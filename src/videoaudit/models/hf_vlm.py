@@ -132,6 +132,9 @@ def load_model(auto_class: str, model_id: str, revision: str | None, device: str
     """``transformers.<auto_class>.from_pretrained`` on ``device`` in eval mode, errors naming the model."""
     import transformers
 
+    from .quiet import silence_hub_progress
+
+    silence_hub_progress()
     cls = getattr(transformers, auto_class)
     try:
         model = cls.from_pretrained(model_id, revision=revision, dtype=dtype, trust_remote_code=False)

@@ -40,6 +40,9 @@ class SentenceTransformerEmbedder:
                  trust_remote_code: bool = False, int8: bool = False):
         from sentence_transformers import SentenceTransformer
 
+        from .quiet import silence_hub_progress
+
+        silence_hub_progress()
         self.name = model
         self.device = pick_device(device)
         self.model = SentenceTransformer(model, device=self.device, trust_remote_code=trust_remote_code)

@@ -82,7 +82,12 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     if not 0 < budget <= 1:
         raise ValueError(f"--budget {budget}: must be in (0, 1]")
     store = ws.store
-    second = get("opinion", second_opinion, **(second_options or {}))
+    if second_opinion == "imported":  # the workspace's own imported opinions: offline, no endpoint
+        from .backends.replay import from_workspace
+
+        second = from_workspace(store, **(second_options or {}))
+    else:
+        second = get("opinion", second_opinion, **(second_options or {}))
     ground = get("opinion", grounding, **(grounding_options or {})) if grounding else None
     s_src = second_source or second.name
     g_src = (grounding_source or ground.name) if ground else None

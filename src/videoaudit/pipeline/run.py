@@ -34,6 +34,7 @@ class RunConfig:
     visual_options: dict | None = None
     grounding_options: dict | None = None
     video_ids: Sequence[str] | None = None
+    learn: bool = True  # refit from stored review decisions (review/learn.py) and re-tier
     wanted: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self):
@@ -129,7 +130,11 @@ def _confidence(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
             calib.update(pa.Table.from_batches([rb]))
     stage = confidence_stage(calib.stats(fusion.min_scale), fusion)
     with bar("confidence", len(ids)) as adv:
-        return ws.engine.run(stage, ids, adv, redo=cfg.redo)
+        rep = ws.engine.run(stage, ids, adv, redo=cfg.redo)
+    from ..review.learn import retier
+
+    ws.last_learning = retier(ws.store, learn=cfg.learn)  # human verdicts, and a refit from them
+    return rep
 
 
 def _lenses(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from videoaudit import evaluate
 from videoaudit import schema as S
-from videoaudit.confidence.fuse import signal_values
+from videoaudit.signal_values import parse_signals
 from videoaudit.report.style import NULL_COLOR, TIER_COLORS, conf_color, data_uri, num
 from videoaudit.report.verdicts import verdict_lookup, verdicts_ctx
 from videoaudit.signals.base import FAMILIES as FAMILY_ORDER
@@ -616,7 +616,7 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
             seg = data.segments.slice(seg_index[key], 1).to_pylist()[0]
         sigs = []
         if sig_col is not None:
-            parsed = signal_values(sig_col[i].as_py())
+            parsed = parse_signals(sig_col[i].as_py())
             sigs = sorted(((str(k), num(v)) for k, v in parsed.items()),
                           key=lambda kv: (kv[1] is None, kv[1] if kv[1] is not None else 0.0, kv[0]))
         details = [(f, seg.get(f)) for f in ("summary_detailed", "action_detailed", *S.CAPTION_FIELDS) if seg.get(f)]

@@ -31,15 +31,18 @@ class Replay:
     tasks: tuple[Task, ...] = ("describe", "localize", "point")
     wants_video_ids = True
 
-    def __init__(self, path: str | Path, source: str | None = None, name: str = "replay"):
+    def __init__(self, path: str | Path, source: str | None = None, name: str = "replay",
+                 lines: Sequence[str] | None = None):
         self.name = name
         self.path = Path(path)
-        if not self.path.exists():
+        if lines is None and not self.path.exists():
             raise FileNotFoundError(f"replay backend: opinions file {self.path} does not exist")
         self.only_source = source
         self.rows: dict[tuple[str, str], list[dict]] = {}
         self.bad_lines = 0
-        for i, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+        if lines is None:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
@@ -79,6 +82,28 @@ class Replay:
                 value = [Point(r["t"], r["x"], r["y"], r["text"]) for r in sorted(rows, key=lambda r: r["t"])]
             out.append(Answer(task, value, raw, settings))
         return out
+
+
+def from_workspace(store, source: str | None = None) -> Replay:
+    """The opinions already imported into a workspace, served as a second opinion (``--second-opinion
+    imported``), so a cascade runs offline on them: only its grounding step asks a model."""
+    ops = store.read("opinions", columns=["video_id", "source", "kind", "text", "start", "end", "t", "x", "y"])
+    sources = sorted(set(ops.column("source").to_pylist()))
+    if source is None:
+        if len(sources) != 1:
+            raise ValueError("--second-opinion imported: " + (
+                "the workspace holds no opinions (videoaudit opinions import FILE --source NAME first)" if not sources
+                else f"the workspace holds opinions of {', '.join(sources)}; pick one with --second-opt source=NAME"))
+        source = sources[0]
+    elif source not in sources:
+        raise ValueError(f"--second-opinion imported: no opinions of source {source!r}; the workspace has "
+                         f"{', '.join(sources) or 'none'}")
+    lines = [json.dumps({k: v for k, v in r.items() if v is not None})
+             for r in ops.to_pylist() if r["source"] == source]
+    backend = Replay(Path(store.root) / "opinions", source=source, name=source, lines=lines)
+    kinds = {kind for _, kind in backend.rows}
+    backend.tasks = tuple(t for t, k in KIND.items() if k in kinds)  # only what was imported
+    return backend
 
 
 @register("opinion", "replay")
