@@ -29,7 +29,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..manifest import update_section
-from ..signals.semantic import PARAPHRASE_SEMANTIC
 
 SECOND_TASKS = ("describe", "localize")
 REFUSE = ("signals", "confidence")  # what new opinions change
