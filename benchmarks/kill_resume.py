@@ -71,7 +71,7 @@ def tables(ws: Path) -> dict:
     from videoaudit.workspace import Store
 
     s = Store(ws, create=False)
-    return {n: canonical(s.read(n)) for n in sorted(s._names())}
+    return {n: canonical(s.read(n)) for n in sorted(s.names())}
 
 
 def compare(got: dict, want: dict) -> list[str]:

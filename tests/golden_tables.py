@@ -50,13 +50,16 @@ def _table_names(ws) -> list[str]:
 TMP_DIR = r"/tmp/[^/\"]+/"
 
 
-def canonical(t: pa.Table) -> pa.Table:
-    """Drop volatile columns, blank temporary paths and sort rows by every sortable column, so
-    neither row order nor where the run happened matters."""
+def canonical(t: pa.Table, work: Path | None = None) -> pa.Table:
+    """Drop volatile columns, blank temporary paths (``work``: the run's own folder) and sort rows
+    by every sortable column, so neither row order nor where the run happened matters."""
     t = t.drop_columns([c for c in t.column_names if c in VOLATILE])
     for i, f in enumerate(t.schema):
         if pa.types.is_string(f.type):
-            t = t.set_column(i, f.name, pc.replace_substring_regex(t.column(i), TMP_DIR, "<tmp>/"))
+            col = t.column(i)
+            if work is not None:
+                col = pc.replace_substring(col, str(work).rstrip("/") + "/", "<tmp>/")
+            t = t.set_column(i, f.name, pc.replace_substring_regex(col, TMP_DIR, "<tmp>/"))
     keys = [(c, "ascending") for c, f in zip(t.column_names, t.schema)
             if pa.types.is_string(f.type) or pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
             or pa.types.is_boolean(f.type)]
@@ -79,13 +82,13 @@ def run_reference(work: Path) -> tuple[dict[str, pa.Table], dict]:
     ws.import_opinions(info["paths"]["opinions"], source="simulated-annotator")
     ws.run()
     for name in _table_names(ws):
-        tables[f"seed7.{name}"] = canonical(ws.store.read(name))
+        tables[f"seed7.{name}"] = canonical(ws.store.read(name), work)
     summary = {"seed7_auroc": detection(ws.confidence_map(), read_truth(info["paths"]["truth"]))["auroc"]}
 
     demo = run_demo(work / "demo", videos=12, seed=0, media=True, text_model=GOLDEN_TEXT_MODEL)
     dws = Workspace(work / "demo" / "workspace")
     for name in _table_names(dws):
-        tables[f"demo.{name}"] = canonical(dws.store.read(name))
+        tables[f"demo.{name}"] = canonical(dws.store.read(name), work)
     summary["demo"] = {k: demo["summary"][k] for k in DEMO_KEYS}
     return tables, summary
 

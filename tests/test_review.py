@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import read_jsonl, write_jsonl
+from videoaudit.signal_values import parse_signals
 
 
 @pytest.fixture()
@@ -223,7 +223,9 @@ def test_cli_review_and_import(ws, tmp_path):
     r = run(app, ["run", "-w", str(ws.path), "--no-learn", "--visual", "none", "--transcript", "none"])
     assert r.exit_code == 0, r.output
     assert "no refit (--no-learn)" in r.output
-    assert json.loads((ws.path / "review_learning.json").read_text())["learn"] is False
+    from videoaudit.manifest import section
+
+    assert section(ws.path, "review_learning")["learn"] is False
 
 
 def test_confidence_map_is_wide_for_a_notebook(ws):
@@ -236,7 +238,7 @@ def test_confidence_map_is_wide_for_a_notebook(ws):
     df = cmap.to_pandas()
     assert df["evidence.captions"].dtype.kind == "f" and df["evidence.captions"].between(0, 1).all()
     first = df.iloc[0]
-    assert json.loads(first["signals"])["evidence.captions"] == pytest.approx(first["evidence.captions"])
+    assert parse_signals(first["signals"])["evidence.captions"] == pytest.approx(first["evidence.captions"])
     seg = ws.store.read("segments", [first["video_id"]]).to_pandas().set_index("segment_id").loc[first["segment_id"]]
     assert first["summary_detailed"] == seg["summary_detailed"]
     assert df["evidence_coverage"].between(0, 1).all()

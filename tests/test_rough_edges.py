@@ -95,7 +95,9 @@ def test_offline_cascade_on_imported_opinions_with_people_grounding(audited_medi
                             "--budget", "0.5", "--visual", "none", "--transcript", "none"])
     assert r.exit_code == 0, r.output
     assert "cascade: model calls" in r.output and "verdicts:" in r.output
-    summary = json.loads((ws.path / "cascade.json").read_text())
+    from videoaudit.manifest import section
+
+    summary = section(ws.path, "cascade")
     assert summary["second"] == "simulated-annotator" and summary["grounding"] == "people"
     after = ws.store.read("opinions")
     sim = [o for o in after.to_pylist() if o["source"] == "simulated-annotator"]

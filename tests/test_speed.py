@@ -88,7 +88,7 @@ def test_device_cuda_half_with_gpu(fake_gpu, monkeypatch):
 
 
 def test_device_goes_to_backends_that_take_one(fake_gpu):
-    from videoaudit.api import with_device
+    from videoaudit.models.device import with_device
 
     assert with_device(None, "cuda:1", "visual", "qwen3-vl-embedding") == {"device": "cuda:1"}
     assert with_device({"model": "m"}, "cuda", "grounding", "molmo2") == {"model": "m", "device": "cuda"}

@@ -299,10 +299,9 @@ class Workspace:
 
     def text_embedder(self):
         """The signals' text model (one instance per process and settings, from the registry)."""
-        from .models import get
-        from .models.text_cache import cached
+        from .models.text_cache import text_embedder
 
-        return cached(get("text", self.text_model, **({"device": self.device} if self.device else {})), self.path)
+        return text_embedder(self.text_model, self.device, self.path)
 
     def _record_device(self) -> None:
         from .manifest import record_run_device

@@ -52,8 +52,8 @@ def _friendly(fn):
 
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException, KeyboardInterrupt):
-            raise
+        except (typer.Exit, typer.Abort, typer.BadParameter, click.exceptions.ClickException, KeyboardInterrupt):
+            raise  # usage errors keep click's exit 2 (typer vendors its own click: both kinds)
         except Exception as exc:
             if _DEBUG["on"]:
                 raise
@@ -159,8 +159,11 @@ def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyO
     from .ingest import FORMATS
     from .ingest.detect import FormatError, check_format, detect_format
 
+    from .workspace import check_not_a_file
+
     if format is not None:
         _check_format(format, FORMATS)
+    check_not_a_file(Path(workspace))
     if media is not None and not media.is_dir():
         raise typer.BadParameter(f"no such folder: {media}", param_hint="'--media'")
     if format != "fiftyone":

@@ -87,3 +87,9 @@ def explain(exc: BaseException, root: str | Path | None = None) -> str | None:
     if name in ("ArrowInvalid", "ArrowIOError", "ArrowTypeError") or "lance" in str(exc).lower():
         return f"{name}: {clean_message(str(exc))}"
     return None
+
+
+def unreadable_table(name: str, path, exc: Exception) -> "WorkspaceError":
+    """The one-line error for a workspace table Lance cannot open (corrupt, truncated, foreign)."""
+    return WorkspaceError(f"workspace table {name} ({path}) is unreadable: {clean_message(str(exc))}; "
+                          "move it away to recompute it, or re-ingest into a new workspace")

@@ -198,7 +198,7 @@ def summary(ws) -> str:
     if done:
         lines.append("  stages: " + ", ".join(f"{k} {v.get('ok', 0)}" + (f" ({v['error']} failed)" if v.get("error")
                                                                           else "") for k, v in sorted(done.items())))
-    lenses = sorted(n[len("embeddings_"):] for n in st._names() if n.startswith("embeddings_"))
+    lenses = sorted(n[len("embeddings_"):] for n in st.names() if n.startswith("embeddings_"))
     if lenses:
         lines.append("  lenses: " + ", ".join(lenses))
     return "\n".join(lines)

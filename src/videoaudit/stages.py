@@ -14,17 +14,14 @@ from .lenses.stages import pixels_stage, transcript_stage  # noqa: F401  (re-exp
 
 def signals_stage(text_model: str | None = None, device: str | None = None, cache_root=None) -> Stage:
     """``cache_root``: the workspace whose ``text_cache`` table holds vectors by content hash."""
-    from .models import get
     from .models.text import DEFAULT_TEXT_MODEL
-    from .models.text_cache import cached
+    from .models.text_cache import text_embedder
     from .signals import compute_signals
 
     name = text_model or DEFAULT_TEXT_MODEL
-    opts = {"device": device} if device else {}
 
     def run(batch: Batch) -> dict[str, pa.Table]:
-        embedder = cached(get("text", name, **opts), cache_root)
-        return compute_signals(batch.videos, batch.segments, batch.opinions, embedder)
+        return compute_signals(batch.videos, batch.segments, batch.opinions, text_embedder(name, device, cache_root))
 
     return Stage("signals", run, writes=("signals", "video_signals"))
 

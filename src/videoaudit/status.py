@@ -23,8 +23,17 @@ def table_status(root: str | Path) -> dict:
     """Counts per table and per stage and errors per stage (what ``Store.status`` returns)."""
     import lance
 
-    found = _datasets(Path(root))
-    opened = {name: lance.dataset(str(path)) for name, path in found.items()}
+    def open_(name: str, path: Path):
+        try:
+            ds = lance.dataset(str(path))
+            ds.count_rows()
+            return ds
+        except Exception as exc:  # corrupt or truncated: one line naming the table
+            from .errors import unreadable_table
+
+            raise unreadable_table(name, path, exc) from None
+
+    opened = {name: open_(name, path) for name, path in _datasets(Path(root)).items()}
 
     def count(name: str) -> int:
         return opened[name].count_rows() if name in opened else 0

@@ -270,13 +270,19 @@ class Store:
         return table_status(self.root)
 
 
+def check_not_a_file(root: Path) -> None:
+    from .errors import WorkspaceError
+
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(f"workspace path {root} is a file, not a directory: give a folder (new or existing)")
+
+
 def open_root(root: Path, create: bool) -> None:
     """Check (and with ``create`` make) the workspace directory; one-line WorkspaceError otherwise."""
     from .errors import WorkspaceError, WorkspaceMissing
     from .manifest import ManifestError, check_format
 
-    if root.exists() and not root.is_dir():
-        raise WorkspaceError(f"workspace path {root} is a file, not a directory: give a folder (new or existing)")
+    check_not_a_file(root)
     if not root.exists():
         if not create:
             raise WorkspaceMissing(f"no workspace at {root}: run videoaudit ingest first (or check the path)")
@@ -295,15 +301,14 @@ def open_root(root: Path, create: bool) -> None:
 
 def open_checked(store: "Store", name: str):
     """Open an existing table; an unreadable or foreign one is a WorkspaceError naming it."""
-    from .errors import WorkspaceError, clean_message
+    from .errors import WorkspaceError, unreadable_table
 
     path = store.root / f"{name}.lance"
     try:
         t = store.db.open_table(name)
         got = t.schema
     except Exception as exc:  # Lance reports corruption as RuntimeError / OSError / ValueError
-        raise WorkspaceError(f"workspace table {name} ({path}) is unreadable: {clean_message(str(exc))}; "
-                             "move it away to recompute it, or re-ingest into a new workspace") from None
+        raise unreadable_table(name, path, exc) from None
     want = S.TABLES.get(name)
     if want is not None:
         missing = [f for f in want.names if f not in got.names]

@@ -41,7 +41,7 @@ def _first_keys(path: Path) -> set[str] | None:
         return set(obj) if isinstance(obj, dict) else None
     except ValueError:
         # a pretty-printed object: top-level keys are the quoted names at the first indent
-        return set(re.findall(r'^\s{0,4}"([^"]+)"\s*:', text, flags=re.M)) or None
+        return set(re.findall(r'^[\s{]{0,5}"([^"]+)"\s*:', text, flags=re.M)) or None
 
 
 def fits(keys: set[str]) -> list[str]:
@@ -51,7 +51,12 @@ def fits(keys: set[str]) -> list[str]:
 def detect_format(path: str | Path) -> str:
     """action100m | jsonl, or FormatError naming the keys found and what each format needs."""
     path = Path(path)
-    keys = _first_keys(path)
+    try:
+        keys = _first_keys(path)
+    except Exception:  # unreadable: the reader of the only format its extension allows names the problem
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return "action100m"
+        raise
     if keys is None:
         raise FormatError(f"{path}: cannot tell its format (no JSON object or parquet table at the start); "
                           f"give --format action100m or --format jsonl")
@@ -64,7 +69,10 @@ def detect_format(path: str | Path) -> str:
 
 def check_format(path: str | Path, format: str) -> None:
     """An explicit --format that the content clearly contradicts is an error naming the right one."""
-    keys = _first_keys(Path(path))
+    try:
+        keys = _first_keys(Path(path))
+    except Exception:  # unreadable: the format's reader says so, naming the file
+        return
     if keys is None or format not in NEEDS:
         return
     found = fits(keys)

@@ -168,15 +168,13 @@ def transcript_stage(model: str = "minilm", max_words: int | None = None, device
                      cache_root=None) -> Stage:
     """The transcript lens: a vector per video (whole transcript) and per annotated segment
     (entries overlapping its window), from any text model of the registry (lenses/transcript.py)."""
-    from ..models import get
+    from ..models.text_cache import text_embedder
     from .transcript import MAX_WORDS, embed_video_and_windows
 
     mw = max_words or MAX_WORDS
 
     def run(batch: Batch) -> dict[str, pa.Table]:
-        from ..models.text_cache import cached
-
-        embedder = cached(get("text", model, **({"device": device} if device else {})), cache_root)
+        embedder = text_embedder(model, device, cache_root)
         annotated = _annotated(batch)
         work, keys = [], []
         for v in batch.videos.to_pylist():

@@ -104,3 +104,12 @@ def cached(embedder, root: str | Path | None):
     if key not in _CACHES or _CACHES[key].inner is not embedder:
         _CACHES[key] = CachedEmbedder(embedder, root)
     return _CACHES[key]
+
+
+def text_embedder(name: str, device: str | None = None, cache_root=None):
+    """The text model ``name`` from the registry (on ``device`` where the backend takes one), behind
+    the workspace's content-hash cache when ``cache_root`` is given: what every stage embeds with."""
+    from .device import with_device
+    from .registry import get
+
+    return cached(get("text", name, **(with_device(None, device, "text", name) or {})), cache_root)

@@ -15,7 +15,6 @@ evidence library's ``confidence.fit(labels)``) can replace it.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,7 +32,6 @@ C = 0.5  # inverse L2 strength of the correction to the fusion; set on the synth
 MIN_SCALE = 0.1  # floor of a signal's spread (signals live in [0, 1])
 Z_CLIP = 4.0  # standardised values beyond this are clipped
 PRIOR = "fusion.risk"  # the fusion's logit(1 - confidence): the offset, and a feature (its weight rescales it)
-FILE = "review_learning.json"  # the record of the last refit, in the workspace
 
 
 @dataclass
@@ -205,10 +203,14 @@ def rebuild(conf: pa.Table, fused: np.ndarray, new_conf: np.ndarray, decided: di
 
 
 def write_record(root: Path, record: dict) -> None:
-    """The last refit's record (how many decisions, when, coefficients), shown by ``status``."""
-    (Path(root) / FILE).write_text(json.dumps(record, indent=1))
+    """The last refit's record (how many decisions, when, coefficients), shown by ``status``:
+    the workspace manifest's ``review_learning`` section."""
+    from ..manifest import update_section
+
+    update_section(root, "review_learning", record)
 
 
 def load_record(root: Path) -> dict | None:
-    p = Path(root) / FILE
-    return json.loads(p.read_text()) if p.exists() else None
+    from ..manifest import section
+
+    return section(root, "review_learning")
