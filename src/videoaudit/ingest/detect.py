@@ -44,6 +44,20 @@ def _first_keys(path: Path) -> set[str] | None:
         return set(re.findall(r'^[\s{]{0,5}"([^"]+)"\s*:', text, flags=re.M)) or None
 
 
+#: the format a broken file's extension points to (its reader then reports what is wrong)
+BY_SUFFIX = {".json": "action100m", ".jsonl": "jsonl"}
+
+
+def _first_line_parses(path: Path) -> bool:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        line = f.readline().strip().lstrip("[").strip().rstrip(",")
+    try:
+        json.loads(line)
+        return True
+    except ValueError:
+        return False
+
+
 def fits(keys: set[str]) -> list[str]:
     return [fmt for fmt, need in NEEDS.items() if all(k in keys for k in need)]
 
@@ -63,6 +77,8 @@ def detect_format(path: str | Path) -> str:
     found = fits(keys)
     if found:
         return found[0]
+    if path.suffix.lower() in BY_SUFFIX and not _first_line_parses(path):
+        return BY_SUFFIX[path.suffix.lower()]  # broken JSON: that format's reader names the line and the cause
     raise FormatError(f"{path}: neither format fits: its first record has {', '.join(sorted(keys)[:8]) or 'no keys'}; "
                       + "; ".join(f"--format {f} needs {' and '.join(n)}" for f, n in NEEDS.items()))
 
