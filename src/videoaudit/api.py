@@ -221,7 +221,8 @@ class Workspace:
     def review_queue(self, limit: int | None = None) -> pa.Table:
         """Audited segments, lowest confidence first."""
         t = self.confidence_map()
-        t = t.take(pc.sort_indices(t, sort_keys=[("confidence", "ascending"), ("video_id", "ascending"),
+        tie = [("risk", "descending")] if "risk" in t.column_names else []  # stronger evidence of a fault first
+        t = t.take(pc.sort_indices(t, sort_keys=[("confidence", "ascending"), *tie, ("video_id", "ascending"),
                                                  ("start", "ascending")]))
         return t.slice(0, limit) if limit is not None else t
 
@@ -240,6 +241,11 @@ class Workspace:
         lens_backends = read_records(self.path)
         if lens_backends:
             st["lens_backends"] = lens_backends  # which backend + options made each lens's vectors
+        if self.store.count("confidence"):
+            from .confidence.fuse import evidence_summary
+
+            cols = [c for c in ("tier", "coverage", "to_check") if c in self.store.table("confidence").schema.names]
+            st["evidence"] = evidence_summary(self.store.read("confidence", columns=cols).to_pylist())
         return st
 
     # -- out ------------------------------------------------------------------------

@@ -27,7 +27,13 @@ def _gpt(seg: dict) -> dict:
 def _release_rows(ws):
     trusted = ws.store.read("confidence", where="tier = 'trusted'", columns=["video_id", "segment_id"])
     keep = set(zip(trusted.column("video_id").to_pylist(), trusted.column("segment_id").to_pylist()))
-    ids = ws.video_ids()
+    return release_rows(ws, ws.video_ids(), keep)
+
+
+def release_rows(ws, video_ids, keep: set | None):
+    """Release rows of ``video_ids``; a node keeps its ``gpt`` when ``(video_id, segment_id)`` is
+    in ``keep`` (``None`` = every annotation kept, e.g. for the fusion's fault-injected copy)."""
+    ids = list(video_ids)
     for chunk in chunks(ids, 64):
         videos = {v["video_id"]: v for v in ws.store.read("videos", chunk).to_pylist()}
         segs: dict[str, list[dict]] = {}
@@ -40,7 +46,7 @@ def _release_rows(ws):
                 "node_id": s["segment_id"], "parent_id": s["parent_id"], "level": s["level"],
                 "start": s["start"], "end": s["end"], "plm_action": s["plm_action"], "plm_caption": s["plm_caption"],
                 "llama3_caption": s["llama3_caption"],
-                "gpt": _gpt(s) if s["has_gpt"] and (vid, s["segment_id"]) in keep else None,
+                "gpt": _gpt(s) if s["has_gpt"] and (keep is None or (vid, s["segment_id"]) in keep) else None,
             } for s in segs.get(vid, [])]
             yield {
                 "video_uid": vid,

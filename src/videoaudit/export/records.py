@@ -11,11 +11,15 @@ import pyarrow.parquet as pq
 from ..confidence.fuse import signal_values
 
 RECORD_FIELDS = ("video_id", "segment_id", "level", "start", "end", "confidence", "tier", "reasons", "signals")
+#: the evidence columns (coverage, per-field scores, what to add), exported when the map has them
+EVIDENCE_FIELDS = ("coverage", "n_sources", "confidence_summary", "confidence_action", "confidence_actor",
+                   "to_check")
 
 
 def records(ws) -> pa.Table:
     """The review queue as export records: ``signals`` is an object {name: value or null}."""
-    return ws.review_queue().select(list(RECORD_FIELDS))
+    q = ws.review_queue()
+    return q.select(list(RECORD_FIELDS) + [c for c in EVIDENCE_FIELDS if c in q.column_names])
 
 
 def export_jsonl(ws, out: Path) -> Path:
