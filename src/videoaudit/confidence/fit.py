@@ -206,9 +206,14 @@ def faulted_signals(ws, video_ids: Sequence[str], faulty_rows: list[dict]) -> pa
     from ..schema import SEGMENTS
     from ..signals import compute_signals
 
+    from ..ingest import RowError
+
     segs = []
     for row in faulty_rows:
-        segs += convert_release_row(row).segments
+        try:
+            segs += convert_release_row(row).segments
+        except RowError:  # a tree the release format cannot hold (e.g. several roots): left out of the fit
+            continue
     seg_t = pa.Table.from_pylist(segs, schema=SEGMENTS)
     videos = ws.store.read("videos", list(video_ids))
     opinions = ws.store.read("opinions", list(video_ids))
@@ -252,9 +257,13 @@ def fusion_model(ws) -> FusionModel | None:
     rec = section(ws.store.root, MANIFEST) or {}
     if rec.get("model") and rec["model"].get("source") == "labels":
         return FusionModel.from_dict(rec["model"])
-    model = fit_injected(ws)
+    try:
+        model, why = fit_injected(ws), "too few segments to fit"
+    except (ValueError, KeyError, TypeError) as exc:  # never lose a run to the fit: the median fusion runs
+        model, why = None, f"fit failed: {type(exc).__name__}: {exc}"
     update_section(ws.store.root, MANIFEST, {"model": model.to_dict() if model else None,
-                                             "method": "fitted" if model else "median"})
+                                             "method": "fitted" if model else "median",
+                                             **({} if model else {"why_median": why})})
     return model
 
 
