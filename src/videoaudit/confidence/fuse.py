@@ -248,7 +248,7 @@ QUOTES_CAPTIONS = ("evidence.captions", "evidence.contrastive")
 def _reasons(res: _Fused, r: int, t: str | None, cfg: FusionConfig, explanation, info) -> tuple[list, list]:
     """The signals that lower this segment's confidence most, with their values and words.
 
-    Every signal whose doubt is above ``reason_from`` is named; a segment below "trusted"
+    Every signal whose doubt is above ``reason_from`` is named; a review or uncertain segment
     is explained further until its reasons cover ``explain_share`` of its total doubt, so
     a low score always has the reasons that made it low."""
     d = res.doubt[r]
@@ -258,7 +258,7 @@ def _reasons(res: _Fused, r: int, t: str | None, cfg: FusionConfig, explanation,
     for k in order[: cfg.max_reasons]:
         if d[k] <= 1e-6:
             break
-        needed = t not in ("trusted", None) and covered < cfg.explain_share * total
+        needed = t in ("review", "uncertain") and covered < cfg.explain_share * total
         if d[k] < cfg.reason_from and not needed:
             break
         name = res.names[k]
