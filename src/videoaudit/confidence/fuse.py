@@ -1,10 +1,10 @@
 """Fuse signals into a per-segment confidence in [0, 1] with its top reasons.
 
-Two fusions (docs/confidence.md). ``method="fitted"`` (the default): the similarity
-signals go through a model fitted per dataset (``confidence/fit.py``: on known faults
-injected into a copy of the dataset's own videos, or on review labels); the rule signals
-multiply in as below. ``method="median"`` (kept for comparison, and the fallback when a
-dataset is too small to fit): nothing is learned. Each similarity
+Two fusions (docs/confidence.md). ``method="fitted"``: the similarity signals go through
+a model fitted per dataset (``confidence/fit.py``: on known faults injected into a copy of
+the dataset's own videos, or on review labels); the rule signals multiply in as below.
+``method="median"`` (the default until the fitted one measures better; also the fallback
+when a dataset is too small to fit): nothing is learned. Each similarity
 signal is calibrated on the run's own data: its median and robust spread (MAD) over all
 audited segments define "normal", and a value ``z`` robust deviations below the median
 becomes a fault probability ``sigmoid(slope * (z - z0))``. Rule signals (structure,
@@ -60,8 +60,9 @@ class FusionConfig:
     max_reasons: int = 4
     #: a segment below "trusted" is explained until its reasons cover this share of its doubt
     explain_share: float = 0.8
-    #: "fitted" (the model in ``model``; median when there is none) | "median"
-    method: str = "fitted"
+    #: "median" (the default: measured better so far, docs/confidence.md) | "fitted" (the model
+    #: in ``model``, from confidence/fit.py; the median when there is none)
+    method: str = "median"
     model: object = None  # a confidence.fit.FusionModel
 
     def __post_init__(self):

@@ -34,6 +34,7 @@ class RunConfig:
     visual_options: dict | None = None
     grounding_options: dict | None = None
     video_ids: Sequence[str] | None = None
+    fusion: str = "median"  # confidence fusion: "median" | "fitted" (docs/confidence.md)
     wanted: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self):
@@ -120,7 +121,7 @@ def _confidence(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
 
     from ..confidence.fit import fusion_model
 
-    fusion = FusionConfig()
+    fusion = FusionConfig(method=cfg.fusion)
     calib = Calibration()  # run-wide: every stored signal, streamed
     for name in ("signals", "lens_signals"):
         for rb in ws.store.iter_batches(name, columns=["signal", "value"]):
