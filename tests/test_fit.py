@@ -53,7 +53,7 @@ def test_labelled_fit_learns_which_signal_separates_and_stays_monotone():
     assert model.source == "labels" and coef["evidence.captions"] > 0
     assert coef["consistency.summary_brief_detailed"] == 0.0  # dropped, never negative
     assert all(c >= 0 for c in model.coef)
-    conf = _fuse(rows, ids, FusionConfig(model=model))
+    conf = _fuse(rows, ids, FusionConfig(method="fitted", model=model))
     risk = [1 - conf[s]["confidence"] for s in ids]
     assert auroc(risk, wrong) > 0.9
     assert {r["fusion"] for r in conf.values()} == {"fitted:labels"}
@@ -190,7 +190,7 @@ def test_a_low_score_is_explained_and_ties_are_broken_by_risk():
         v[4], v[8] = 0.0, 0.05  # very low: both clip to confidence ~0
         rows += _rows(ids, name, v, lambda x, n=name: f"{n.split('.')[1]} words, similarity {x:.2f}")
     model = FusionModel(list(names), [1.0] * 4, [0.0] * 4, [0.25] * 4, [0.05] * 4, -2.0)
-    conf = _fuse(rows, ids, FusionConfig(model=model), plm_caption="a man whisks eggs in a steel bowl")
+    conf = _fuse(rows, ids, FusionConfig(method="fitted", model=model), plm_caption="a man whisks eggs in a steel bowl")
     r = conf["s3"]
     assert r["tier"] == "review" and len(r["reasons"]) >= 3
     assert all("(doubt" in x and "similarity 0.45" in x for x in r["reasons"])

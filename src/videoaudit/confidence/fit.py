@@ -126,8 +126,9 @@ def wide(signals: pa.Table, names: Sequence[str]) -> tuple[list[tuple[str, str]]
     df = signals.select(["video_id", "segment_id", "signal", "value"]).to_pandas()
     if not len(df):
         return [], np.zeros((0, len(names)))
-    w = df.pivot_table(index=["video_id", "segment_id"], columns="signal", values="value", aggfunc="first",
-                       dropna=False)
+    # pivot, not pivot_table(dropna=False): that one adds every (video, segment) combination
+    w = df.drop_duplicates(["video_id", "segment_id", "signal"]).pivot(
+        index=["video_id", "segment_id"], columns="signal", values="value")
     w = w.reindex(columns=list(names))
     return list(w.index), w.to_numpy(float)
 
