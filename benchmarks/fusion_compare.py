@@ -58,7 +58,7 @@ def measure(workdir: Path, videos: int, rate: float) -> dict:
     out = {"videos": videos, "rate": rate, "seconds_signals": t_signals, "seconds_fit": t_fit,
            "model": None if model is None else {"signals": dict(zip(model.signals, model.coef)),
                                                  "intercept": model.intercept, **model.info}}
-    for name, cfg in (("median", FusionConfig(method="median")), ("fitted", FusionConfig(model=model))):
+    for name, cfg in (("median", FusionConfig(method="median")), ("fitted", FusionConfig(method="fitted", model=model))):
         conf = fuse(signals, segments, calib.stats(cfg.min_scale), cfg)["confidence"]
         det = detection(conf, truth)
         tiers = collections.Counter(conf.column("tier").to_pylist())
