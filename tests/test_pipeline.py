@@ -12,11 +12,11 @@ import pytest
 from conftest import read_jsonl
 from videoaudit.confidence import signal_values
 from videoaudit.confidence import tiers
-from videoaudit.export.records import RECORD_FIELDS
+from videoaudit.export.records import EVIDENCE_FIELDS, RECORD_FIELDS
 from videoaudit.ingest import IngestedVideo, iter_source
 from videoaudit.schema import GPT_FIELDS
 
-TIERS = {"trusted", "uncertain", "review"}
+TIERS = {"trusted", "uncertain", "unverified", "review"}
 
 
 def _keys(table, *cols):
@@ -71,11 +71,13 @@ def test_confidences_and_tiers(audited6):
         c = r["confidence"]
         assert c is not None and math.isfinite(c) and 0.0 <= c <= 1.0, r
         assert r["tier"] in TIERS
-        assert r["tier"] == tiers.tier(c)
-        if c >= tiers.TRUSTED_FROM:
-            assert r["tier"] == "trusted"
-        elif c < tiers.REVIEW_BELOW:
+        assert r["tier"] == tiers.tier(c, r["coverage"])
+        if c < tiers.REVIEW_BELOW:
             assert r["tier"] == "review"
+        elif r["coverage"] < tiers.CHECKED_FROM:
+            assert r["tier"] == "unverified"  # nothing independent checked it: never trusted
+        elif c >= tiers.TRUSTED_FROM:
+            assert r["tier"] == "trusted"
         else:
             assert r["tier"] == "uncertain"
         if r["tier"] == "review":
@@ -90,7 +92,7 @@ def test_video_confidence(audited6):
     assert sorted(v["video_id"] for v in vc) == sorted(ws.video_ids())
     per_video = Counter(ws.confidence_map().column("video_id").to_pylist())
     for v in vc:
-        assert 0.0 <= v["confidence"] <= 1.0 and v["tier"] == tiers.tier(v["confidence"])
+        assert 0.0 <= v["confidence"] <= 1.0 and v["tier"] == tiers.tier(v["confidence"], v["coverage"])
         assert v["n_segments"] == per_video[v["video_id"]]
 
 
@@ -152,8 +154,9 @@ def test_export_jsonl(audited6, tmp_path):
     cmap = {(r["video_id"], r["segment_id"]): r for r in ws.confidence_map().to_pylist()}
     assert len(recs) == len(cmap)
     for rec in recs:
-        assert set(rec) == set(RECORD_FIELDS) == {"video_id", "segment_id", "level", "start", "end", "confidence",
-                                                  "tier", "reasons", "signals"}
+        assert set(RECORD_FIELDS) == {"video_id", "segment_id", "level", "start", "end", "confidence",
+                                      "tier", "reasons", "signals"}
+        assert set(rec) == set(RECORD_FIELDS) | set(EVIDENCE_FIELDS)
         assert isinstance(rec["signals"], dict) and rec["signals"]
         assert all(v is None or 0.0 <= v <= 1.0 for v in rec["signals"].values())
         ref = cmap[(rec["video_id"], rec["segment_id"])]
@@ -167,7 +170,7 @@ def test_export_parquet(audited6, tmp_path):
     ws = audited6.ws
     out = ws.export(tmp_path / "review.parquet", format="parquet")
     t = pq.read_table(out)
-    assert t.column_names == list(RECORD_FIELDS)
+    assert t.column_names == list(RECORD_FIELDS) + list(EVIDENCE_FIELDS)
     assert t.num_rows == ws.confidence_map().num_rows
     confs = t.column("confidence").to_pylist()
     assert confs == sorted(confs)

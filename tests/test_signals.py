@@ -112,6 +112,9 @@ def test_fusion_flags_the_outlier_and_names_the_reason():
 
 def test_tiers():
     assert tier(0.9) == "trusted" and tier(0.5) == "uncertain" and tier(0.1) == "review"
+    # not checked by any independent source: never trusted, a low score still goes to review
+    assert tier(0.99, coverage=0.0) == "unverified" and tier(0.5, coverage=0.2) == "unverified"
+    assert tier(0.1, coverage=0.0) == "review" and tier(0.9, coverage=2 / 3) == "trusted"
     assert tier(float("nan")) is None
 
 

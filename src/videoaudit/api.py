@@ -401,7 +401,8 @@ class Workspace:
     def review_queue(self, limit: int | None = None) -> pa.Table:
         """Audited segments, lowest confidence first."""
         t = self.store.read("confidence")
-        t = t.take(pc.sort_indices(t, sort_keys=[("confidence", "ascending"), ("video_id", "ascending"),
+        tie = [("risk", "descending")] if "risk" in t.column_names else []  # stronger evidence of a fault first
+        t = t.take(pc.sort_indices(t, sort_keys=[("confidence", "ascending"), *tie, ("video_id", "ascending"),
                                                  ("start", "ascending")]))
         return t.slice(0, limit) if limit is not None else t
 
@@ -411,7 +412,13 @@ class Workspace:
     def status(self) -> dict:
         from .status import workspace_status
 
-        return workspace_status(self.path)
+        st = workspace_status(self.path)
+        if self.store.count("confidence"):
+            from .confidence.fuse import evidence_summary
+
+            cols = [c for c in ("tier", "coverage", "to_check") if c in self.store.table("confidence").schema.names]
+            st["evidence"] = evidence_summary(self.store.read("confidence", columns=cols).to_pylist())
+        return st
 
     # -- out ------------------------------------------------------------------------
     def export(self, out: str | Path, format: str = "jsonl", apply_reviews: bool = False,

@@ -491,6 +491,11 @@ def status(workspace: Path = WS):
     for k, v in st["stages"].items():
         s.add_row(k, str(v.get("ok", 0)), str(v.get("error", 0)))
     console.print(s)
+    ev = st.get("evidence")
+    if ev and ev.get("checked_share") is not None:
+        console.print(f"independent evidence checked {ev['checked_share']:.0%} of the audited segments; "
+                      f"{ev['unverified_share']:.0%} are unverified"
+                      + (f"; to check the rest, add {ev['to_check']}" if ev.get("to_check") else ""))
     if st["errors"]:
         console.print("errors recorded: " + ", ".join(f"{k}: {v}" for k, v in st["errors"].items()))
     if st.get("lens_backends"):

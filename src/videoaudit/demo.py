@@ -50,6 +50,7 @@ def run_demo(out: Path, videos: int = 12, seed: int = 0, media: bool = True, con
     summary = {
         "videos": ing.videos, "segments audited": len(tiers),
         "trusted": tiers.count("trusted"), "uncertain": tiers.count("uncertain"), "review": tiers.count("review"),
+        "unverified": tiers.count("unverified"),
         "opinions stored": ws.store.count("opinions"),
         "second opinion": "SIMULATED annotator replayed from the sample's file (not a model)",
         "model calls spent": c["model_calls"], "model calls avoided": c["model_calls_avoided"],

@@ -113,10 +113,19 @@ CONFIDENCE = pa.schema(
         pa.field("start", pa.float64()),
         pa.field("end", pa.float64()),
         pa.field("confidence", pa.float64()),
-        pa.field("tier", pa.string()),  # trusted | uncertain | review
+        pa.field("tier", pa.string()),  # trusted | uncertain | unverified | review
         pa.field("reasons", pa.list_(pa.string())),
         pa.field("reason_signals", pa.list_(pa.string())),  # the signal behind each reason, same order
         pa.field("signals", pa.list_(SIGNAL_VALUE)),  # every signal's value (null = no input)
+        # evidence coverage: share of the field groups an independent source could check, how many sources
+        pa.field("coverage", pa.float64()),
+        pa.field("n_sources", pa.int16()),
+        pa.field("confidence_summary", pa.float64()),  # per field group: keep a summary, reject an actor
+        pa.field("confidence_action", pa.float64()),
+        pa.field("confidence_actor", pa.float64()),
+        pa.field("to_check", pa.string()),  # what to add so the unchecked fields can be checked
+        pa.field("risk", pa.float64()),  # unclipped fitted risk: the review queue's tie-break (higher first)
+        pa.field("fusion", pa.string()),  # which fusion made the row: fitted:injected | fitted:labels | median
     ]
 )
 
@@ -128,6 +137,8 @@ VIDEO_CONFIDENCE = pa.schema(
         pa.field("n_segments", pa.int32()),
         pa.field("n_review", pa.int32()),
         pa.field("reasons", pa.list_(pa.string())),
+        pa.field("n_unverified", pa.int32()),
+        pa.field("coverage", pa.float64()),  # mean evidence coverage of its segments
     ]
 )
 

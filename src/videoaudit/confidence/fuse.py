@@ -1,6 +1,10 @@
 """Fuse signals into a per-segment confidence in [0, 1] with its top reasons.
 
-How it is fitted (docs/confidence.md): nothing is learned from labels. Each similarity
+Two fusions (docs/confidence.md). ``method="fitted"``: the similarity signals go through
+a model fitted per dataset (``confidence/fit.py``: on known faults injected into a copy of
+the dataset's own videos, or on review labels); the rule signals multiply in as below.
+``method="median"`` (the default until the fitted one measures better; also the fallback
+when a dataset is too small to fit): nothing is learned. Each similarity
 signal is calibrated on the run's own data: its median and robust spread (MAD) over all
 audited segments define "normal", and a value ``z`` robust deviations below the median
 becomes a fault probability ``sigmoid(slope * (z - z0))``. Rule signals (structure,
@@ -21,6 +25,7 @@ import pyarrow as pa
 
 from ..schema import CONFIDENCE, VIDEO_CONFIDENCE
 from ..signal_values import dump_signals
+from ..signals.base import FIELD_GROUPS
 from .tiers import REVIEW_BELOW, tier
 
 BINS = 2000
@@ -52,8 +57,14 @@ class FusionConfig:
     z0: float = 3.0  # robust deviations below the median at which a similarity is a coin-flip fault
     slope: float = 1.5
     min_scale: float = 0.03  # floor of the robust spread, so a near-constant signal is not hair-trigger
-    reason_from: float = 0.2  # w * p above which a signal is named as a reason
-    max_reasons: int = 3
+    reason_from: float = 0.2  # doubt above which a signal is always named as a reason
+    max_reasons: int = 4
+    #: a segment below "trusted" is explained until its reasons cover this share of its doubt
+    explain_share: float = 0.8
+    #: "median" (the default: measured better so far, docs/confidence.md) | "fitted" (the model
+    #: in ``model``, from confidence/fit.py; the median when there is none)
+    method: str = "median"
+    model: object = None  # a confidence.fit.FusionModel
 
     def __post_init__(self):
         self.weights = {**_registry("weights"), **self.weights}
@@ -90,9 +101,12 @@ class Calibration:
 
 def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, float]],
          config: FusionConfig | None = None) -> dict[str, pa.Table]:
-    """Confidence rows for every audited segment of the batch, and one row per video."""
+    """Confidence rows for every audited segment of the batch, and one row per video.
+
+    ``stats``: the run-wide median calibration (``Calibration.stats``), used by the median
+    fusion and for nothing else.
+    """
     cfg = config or FusionConfig()
-    seg = segments.select(["video_id", "segment_id", "level", "start", "end", "beyond_clip"]).to_pandas()
     sig = signals.to_pandas()
     if not len(sig):
         return {"confidence": CONFIDENCE.empty_table(), "video_confidence": VIDEO_CONFIDENCE.empty_table()}
@@ -100,6 +114,88 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
     expl = sig.set_index(["video_id", "segment_id", "signal"])["explanation"]
     names = list(wide.columns)
     vals = wide.to_numpy(float)
+    fitted = cfg.method == "fitted" and cfg.model is not None
+    res = _fitted(names, vals, cfg) if fitted else _median(names, vals, stats, cfg)
+    ev = _coverage(names, vals)
+    keys = list(wide.index)
+    seg = segments.to_pandas().set_index(["video_id", "segment_id"])
+    label = f"fitted:{cfg.model.source}" if fitted else "median"
+    rows = []
+    for r, (vid, sid) in enumerate(keys):
+        info = seg.loc[(vid, sid)]
+        t = tier(res.conf[r], ev.coverage[r])
+        reasons, because = _reasons(res, r, t, cfg, lambda n: expl.get((vid, sid, n)) or "", info)
+        if t == "unverified":
+            reasons.append(f"unverified: no independent source could check its {ev.unchecked_text(r)} "
+                           f"(evidence coverage {ev.coverage[r]:.2f})")
+            because.append("coverage")
+        if bool(info["beyond_clip"]):
+            reasons.append("beyond_clip: the text describes more than the clip holds")
+            because.append("beyond_clip")
+        rows.append({
+            "video_id": vid, "segment_id": sid, "level": int(info["level"]), "start": float(info["start"]),
+            "end": float(info["end"]), "confidence": float(res.conf[r]), "tier": t, "reasons": reasons,
+            "reason_signals": because,
+            "signals": dump_signals({n: None if np.isnan(vals[r, k]) else round(float(vals[r, k]), 4)
+                                     for k, n in enumerate(names)}),
+            "coverage": float(ev.coverage[r]), "n_sources": int(ev.n_sources[r]),
+            **{f"confidence_{f}": float(res.fields[f][r]) for f in FIELD_GROUPS},
+            "to_check": ev.to_check(r), "risk": float(res.risk[r]), "fusion": label,
+        })
+    conf_t = pa.Table.from_pylist(rows, schema=CONFIDENCE)
+    return {"confidence": conf_t, "video_confidence": video_confidence(conf_t)}
+
+
+@dataclass
+class _Fused:
+    """What a fusion method hands the row builder."""
+
+    conf: np.ndarray  # (n,)
+    fields: dict[str, np.ndarray]  # field group -> (n,) confidence
+    risk: np.ndarray  # (n,) unclipped risk, the review queue's tie-break
+    names: list[str]  # columns of ``doubt`` (the signals, maybe + COMBINED)
+    shown: np.ndarray  # (n, len(names)) value shown in a reason
+    doubt: np.ndarray  # (n, len(names)) >= 0: how much each column lowers the confidence
+    note: dict[int, str] = field(default_factory=dict)  # column -> fixed explanation (COMBINED)
+    combined: np.ndarray | None = None  # (n,) the combined z of the median fusion
+
+
+def _field_mask(names: list[str]) -> dict[str, np.ndarray]:
+    from ..signals.registry import evidence_meta, meta_of
+
+    known = evidence_meta()
+    return {f: np.array([n == COMBINED or f in meta_of(n, known)[2] for n in names], bool) for f in FIELD_GROUPS}
+
+
+def _rule_risk(names: list[str], vals: np.ndarray, cfg: FusionConfig) -> np.ndarray:
+    risk = np.zeros_like(vals)
+    for k, name in enumerate(names):
+        if name in cfg.absolute:
+            risk[:, k] = np.nan_to_num(np.clip(1.0 - vals[:, k], 0, 1)) * cfg.weights.get(name, 0.0)
+    return np.clip(risk, 0, 1 - 1e-9)
+
+
+def _fitted(names: list[str], vals: np.ndarray, cfg: FusionConfig) -> _Fused:
+    """Similarity signals through the fitted logistic model, rule signals multiplied in."""
+    model = cfg.model
+    parts = model.parts(names, vals, cfg.weights)
+    rule = _rule_risk(names, vals, cfg)
+    rule_log = -np.log1p(-rule)
+    logit = model.intercept + parts.sum(1)
+    conf = (1.0 - _sigmoid(logit)) * np.exp(-rule_log.sum(1))
+    fields = {}
+    for f, m in _field_mask(names).items():
+        fields[f] = (1.0 - _sigmoid(model.intercept + parts[:, m].sum(1))) * np.exp(-rule_log[:, m].sum(1))
+    doubt = np.clip(parts, 0, None) + rule_log
+    return _Fused(conf, fields, logit + rule_log.sum(1), names, vals, doubt)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, float)))
+
+
+def _median(names: list[str], vals: np.ndarray, stats, cfg: FusionConfig) -> _Fused:
+    """The run's own median / MAD define normal (the module docstring)."""
     p = np.zeros_like(vals)
     zsum = np.zeros(len(vals))
     wsq = np.zeros(len(vals))
@@ -133,44 +229,120 @@ def fuse(signals: pa.Table, segments: pa.Table, stats: dict[str, tuple[float, fl
             fam = [k for k, n in enumerate(names) if n.startswith(family + ".")]
             support = p[:, fam].max(1) if fam else np.zeros(len(p))
             p[:, names.index(name)] *= cfg.corroboration_floor + (1 - cfg.corroboration_floor) * support
-    n_signals = len(names)
-    names = names + [COMBINED]
+    cols = names + [COMBINED]
     p_comb = np.clip(np.nan_to_num(prob(combined), nan=0.0) * cfg.combined_weight - p_rel_max, 0, 1)
-    vals = np.column_stack([vals, 1.0 - p_comb])
+    shown = np.column_stack([vals, 1.0 - p_comb])
     p = np.column_stack([p, p_comb])
-    w = np.array([cfg.weights.get(n, 0.0) for n in names[:-1]] + [1.0])  # p_comb is already weighted
-    risk = p * w[None, :]
+    w = np.array([cfg.weights.get(n, 0.0) for n in names] + [1.0])  # p_comb is already weighted
+    risk = np.clip(p * w[None, :], 0, 1 - 1e-9)
     conf = np.prod(1.0 - risk, axis=1)
-    keys = list(wide.index)
-    info_of = {(v, s): (lv, st, en, bc) for v, s, lv, st, en, bc in seg.itertuples(index=False)}
-    rows = []
-    for r, (vid, sid) in enumerate(keys):
-        order = np.argsort(-risk[r])
-        reasons, because = [], []
-        for k in order[: cfg.max_reasons]:
-            if risk[r, k] < cfg.reason_from:
-                break
-            why = (f"several similarity signals are low together (combined z = {combined[r]:.1f})"
-                   if names[k] == COMBINED else expl.get((vid, sid, names[k])) or "")
-            reasons.append(f"{names[k]} = {vals[r, k]:.2f}: {why}".rstrip(": "))
-            because.append(names[k])
-        level, start, end, beyond_clip = info_of[(vid, sid)]
-        if beyond_clip:
-            reasons.append("beyond_clip: the text describes more than the clip holds")
-            because.append("beyond_clip")
-        rows.append({
-            "video_id": vid, "segment_id": sid, "level": int(level), "start": float(start), "end": float(end),
-            "confidence": float(conf[r]), "tier": tier(conf[r]), "reasons": reasons, "reason_signals": because,
-            "signals": dump_signals({n: None if np.isnan(vals[r, k]) else round(float(vals[r, k]), 4)
-                                     for k, n in enumerate(names[:n_signals])}),
-        })
-    conf_t = pa.Table.from_pylist(rows, schema=CONFIDENCE)
-    return {"confidence": conf_t, "video_confidence": video_confidence(conf_t)}
+    fields = {f: np.prod(1.0 - risk[:, m], axis=1) for f, m in _field_mask(cols).items()}
+    # tie-break: the log-risk, then the combined z (more doubt first)
+    key = -np.log(np.maximum(conf, 1e-12)) + 1e-3 * np.nan_to_num(combined)
+    note = {len(names): "several similarity signals are low together (combined z = {z:.1f})"}
+    return _Fused(conf, fields, key, cols, shown, risk, note, combined)
+
+
+#: reasons quote the segment's own upstream captions after these signals' explanations
+QUOTES_CAPTIONS = ("evidence.captions", "evidence.contrastive")
+
+
+def _reasons(res: _Fused, r: int, t: str | None, cfg: FusionConfig, explanation, info) -> tuple[list, list]:
+    """The signals that lower this segment's confidence most, with their values and words.
+
+    Every signal whose doubt is above ``reason_from`` is named; a review or uncertain segment
+    is explained further until its reasons cover ``explain_share`` of its total doubt, so
+    a low score always has the reasons that made it low."""
+    d = res.doubt[r]
+    total = float(d.sum())
+    order = np.argsort(-d, kind="stable")
+    reasons, because, covered = [], [], 0.0
+    for k in order[: cfg.max_reasons]:
+        if d[k] <= 1e-6:
+            break
+        needed = t in ("review", "uncertain") and covered < cfg.explain_share * total
+        if d[k] < cfg.reason_from and not needed:
+            break
+        name = res.names[k]
+        if name == COMBINED:
+            why = res.note[k].format(z=res.combined[r])
+        else:
+            why = explanation(name)
+            if name in QUOTES_CAPTIONS:
+                said = _caption_words(info)
+                why = f"{why}; its captions say \"{said}\"" if said else why
+        reasons.append(f"{name} = {res.shown[r, k]:.2f} (doubt {d[k]:.2f}): {why}".rstrip(": "))
+        because.append(name)
+        covered += float(d[k])
+    return reasons, because
+
+
+def _caption_words(info, n: int = 90) -> str | None:
+    for c in ("plm_caption", "llama3_caption", "plm_action"):
+        text = info.get(c) if hasattr(info, "get") else None
+        if isinstance(text, str) and text.strip():
+            text = " ".join(text.split())
+            return text if len(text) <= n else text[: n - 3] + "..."
+    return None
+
+
+@dataclass
+class _Evidence:
+    """Per segment: which field groups and sources independent signals could check."""
+
+    coverage: np.ndarray
+    n_sources: np.ndarray
+    covered: list[set]
+    sources: list[set]
+
+    def unchecked_text(self, r: int) -> str:
+        miss = [f for f in FIELD_GROUPS if f not in self.covered[r]]
+        return ", ".join(miss) if miss else "claims"
+
+    def to_check(self, r: int) -> str | None:
+        miss = [f for f in FIELD_GROUPS if f not in self.covered[r]]
+        if not miss:
+            return None
+        have = self.sources[r]
+        add = [what for src, what in ADD_SOURCE if src not in have]
+        how = " or ".join(add) if add else "a claim-level check of that field (no registered signal reads it)"
+        return f"unchecked: {', '.join(miss)}; add {how}"
+
+
+#: what a user can add to check the rest, by the source it would bring
+ADD_SOURCE = (
+    ("opinion", "a second opinion (videoaudit run --second-opinion NAME, or opinions import)"),
+    ("visual", "a shared text-video lens (videoaudit run --visual qwen3-vl-embedding)"),
+    ("captions", "upstream captions (plm_caption / llama3_caption)"),
+)
+
+
+def _coverage(names: list[str], vals: np.ndarray) -> _Evidence:
+    """Evidence coverage: the share of the field groups that at least one independent
+    signal with an input covers; a registered coverage signal (claims) overrides it."""
+    from ..signals.registry import coverage_signals, evidence_meta, meta_of
+
+    known = evidence_meta()
+    cov_cols = [k for k, n in enumerate(names) if n in coverage_signals()]
+    indep = [(k, meta_of(n, known)) for k, n in enumerate(names) if meta_of(n, known)[0]]
+    n = len(vals)
+    covered = [set() for _ in range(n)]
+    sources = [set() for _ in range(n)]
+    for k, (_, src, fields) in indep:
+        for r in np.flatnonzero(~np.isnan(vals[:, k])):
+            covered[r].update(fields)
+            sources[r].add(src)
+    coverage = np.array([len(c & set(FIELD_GROUPS)) / len(FIELD_GROUPS) for c in covered], float)
+    for k in cov_cols:
+        v = vals[:, k]
+        coverage = np.where(np.isnan(v), coverage, np.clip(v, 0, 1))
+    return _Evidence(coverage, np.array([len(s) for s in sources]), covered, sources)
 
 
 def video_confidence(conf: pa.Table) -> pa.Table:
-    """A video is as trustworthy as its segments on average, weighted by how much time they cover."""
-    df = conf.select(["video_id", "start", "end", "confidence", "reason_signals"]).to_pandas()
+    """A video is as trustworthy as its segments on average, weighted by how much time they cover;
+    it is checked when its segments are, on the same average."""
+    df = conf.select(["video_id", "start", "end", "confidence", "reason_signals", "tier", "coverage"]).to_pandas()
     rows = []
     for vid, g in df.groupby("video_id", sort=False):
         dur = np.maximum(g["end"].to_numpy(float) - g["start"].to_numpy(float), 1e-3)
@@ -182,7 +354,31 @@ def video_confidence(conf: pa.Table) -> pa.Table:
                 for key in because:
                     counts[key] = counts.get(key, 0) + 1
         top = sorted(counts, key=lambda k: -counts[k])[:3]
-        rows.append({"video_id": vid, "confidence": value, "tier": tier(value), "n_segments": len(g),
+        cov = float(np.average(g["coverage"].to_numpy(float), weights=np.log1p(dur)))
+        rows.append({"video_id": vid, "confidence": value, "tier": tier(value, cov), "n_segments": len(g),
                      "n_review": int((c < REVIEW_BELOW).sum()),
-                     "reasons": [f"{k} ({counts[k]} segments)" for k in top]})
+                     "reasons": [f"{k} ({counts[k]} segments)" for k in top],
+                     "n_unverified": int((g["tier"] == "unverified").sum()), "coverage": cov})
     return pa.Table.from_pylist(rows, schema=VIDEO_CONFIDENCE)
+
+
+def evidence_summary(rows) -> dict:
+    """Dataset-level: the share of segments unverified, the share independent evidence checked
+    (coverage >= the tiers' threshold) and the most common thing to add to check the rest."""
+    from .tiers import CHECKED_FROM
+
+    rows = list(rows)
+    if not rows:
+        return {"unverified_share": None, "checked_share": None, "to_check": None}
+    cov = [r.get("coverage") for r in rows]
+    hints: dict[str, int] = {}
+    for r in rows:
+        hint = r.get("to_check")
+        if hint and r.get("tier") in ("unverified", "uncertain", "review") and "; add " in hint:
+            add = hint.split("; add ", 1)[1]
+            hints[add] = hints.get(add, 0) + 1
+    return {
+        "unverified_share": sum(r.get("tier") == "unverified" for r in rows) / len(rows),
+        "checked_share": (sum(c is not None and c >= CHECKED_FROM for c in cov) / len(rows)),
+        "to_check": max(hints, key=lambda k: hints[k]) if hints else None,
+    }

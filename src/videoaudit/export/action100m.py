@@ -34,15 +34,22 @@ def _kept(ws, min_tier: str) -> set[tuple[str, str]]:
 
 
 def _release_rows(ws, min_tier: str = "trusted", apply_reviews: bool = False):
-    keep = _kept(ws, min_tier)
     decided = reviewed.decisions(ws) if apply_reviews else {}
-    ids = ws.video_ids()
+    return release_rows(ws, ws.video_ids(), _kept(ws, min_tier), decided)
+
+
+def release_rows(ws, video_ids, keep: set | None, decided: dict | None = None):
+    """Release rows of ``video_ids``; a node keeps its ``gpt`` when ``(video_id, segment_id)`` is
+    in ``keep`` (``None`` = every annotation kept, e.g. for the fusion's fault-injected copy);
+    ``decided``: review verdicts, which decide per field what stays (export/reviewed.py)."""
+    ids = list(video_ids)
+    decided = decided or {}
     for chunk in chunks(ids, 64):
         videos = {v["video_id"]: v for v in ws.store.read("videos", chunk).to_pylist()}
         segs: dict[str, list[dict]] = {}
         for s in ws.store.read("segments", chunk).to_pylist():
             verdict = decided.get((s["video_id"], s["segment_id"]))
-            if verdict is not None:  # the reviewer's word decides which fields stay
+            if verdict is not None and keep is not None:  # the reviewer's word decides which fields stay
                 s = reviewed.apply(s, verdict)
                 keep.add((s["video_id"], s["segment_id"]))
             segs.setdefault(s["video_id"], []).append(s)
@@ -53,7 +60,7 @@ def _release_rows(ws, min_tier: str = "trusted", apply_reviews: bool = False):
                 "node_id": s["segment_id"], "parent_id": s["parent_id"], "level": s["level"],
                 "start": s["start"], "end": s["end"], "plm_action": s["plm_action"], "plm_caption": s["plm_caption"],
                 "llama3_caption": s["llama3_caption"],
-                "gpt": _gpt(s) if s["has_gpt"] and (vid, s["segment_id"]) in keep else None,
+                "gpt": _gpt(s) if s["has_gpt"] and (keep is None or (vid, s["segment_id"]) in keep) else None,
             } for s in segs.get(vid, [])]
             yield {
                 "video_uid": vid,

@@ -20,11 +20,15 @@ from ..signal_values import parse_signals
 from . import reviewed
 
 RECORD_FIELDS = ("video_id", "segment_id", "level", "start", "end", "confidence", "tier", "reasons", "signals")
+#: the evidence columns (coverage, per-field scores, what to add), exported when the map has them
+EVIDENCE_FIELDS = ("coverage", "n_sources", "confidence_summary", "confidence_action", "confidence_actor",
+                   "to_check")
 
 
 def records(ws, apply_reviews: bool = False, min_tier: str = "review") -> pa.Table:
-    """The review queue as export records (``signals`` still the stored form)."""
-    t = ws.review_queue().select(list(RECORD_FIELDS))
+    """The review queue as export records (``signals`` still the stored form), with the evidence columns."""
+    q = ws.review_queue()
+    t = q.select(list(RECORD_FIELDS) + [c for c in EVIDENCE_FIELDS if c in q.column_names])
     reviewed.check_min_tier(min_tier)
     if min_tier != "review" or apply_reviews:
         tiers = t.column("tier").to_pylist()

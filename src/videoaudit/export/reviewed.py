@@ -1,6 +1,6 @@
 """What the exports keep: tiers ranked, and review decisions applied to a segment's fields.
 
-``--min-tier`` keeps annotations at or above a tier (trusted > uncertain > review). A
+``--min-tier`` keeps annotations at or above a tier (trusted > uncertain > unverified > review). A
 human verdict outranks the fusion: ``reviewed-ok`` is always kept, ``reviewed-wrong``
 never. With ``apply_reviews`` a decision acts on single fields: a field decided ``wrong``
 is removed (null, as the release marks "no annotation"; ``*`` removes the whole ``gpt``),
@@ -9,10 +9,10 @@ a ``fixed`` field gets the reviewer's text, and the fields a reviewer left alone
 
 from __future__ import annotations
 
+from ..confidence.tiers import RANK as TIERS  # low to high
 from ..review.decisions import SegmentVerdict, by_segment
 from ..schema import GPT_FIELDS, REVIEW_ALL_FIELDS
 
-TIERS: tuple[str, ...] = ("review", "uncertain", "trusted")  # low to high
 MIN_TIERS: tuple[str, ...] = TIERS
 
 

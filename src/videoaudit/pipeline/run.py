@@ -35,6 +35,7 @@ class RunConfig:
     grounding_options: dict | None = None
     video_ids: Sequence[str] | None = None
     learn: bool = True  # refit from stored review decisions (review/learn.py) and re-tier
+    fusion: str = "median"  # confidence fusion: "median" | "fitted" (docs/confidence.md)
     wanted: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self):
@@ -123,11 +124,15 @@ def _confidence(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
     from ..confidence import Calibration, FusionConfig
     from ..stages import confidence_stage
 
-    fusion = FusionConfig()
+    from ..confidence.fit import fusion_model
+
+    fusion = FusionConfig(method=cfg.fusion)
     calib = Calibration()  # run-wide: every stored signal, streamed
     for name in ("signals", "lens_signals"):
         for rb in ws.store.iter_batches(name, columns=["signal", "value"]):
             calib.update(pa.Table.from_batches([rb]))
+    if fusion.method == "fitted" and (cfg.redo or not set(ids) <= ws.store.finished("confidence")):
+        fusion.model = fusion_model(ws)  # labelled fit if recorded, else fitted on injected faults
     stage = confidence_stage(calib.stats(fusion.min_scale), fusion)
     with bar("confidence", len(ids)) as adv:
         rep = ws.engine.run(stage, ids, adv, redo=cfg.redo)

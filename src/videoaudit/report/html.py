@@ -25,11 +25,11 @@ from videoaudit import schema as S
 from videoaudit.signal_values import parse_signals
 from videoaudit.report.style import NULL_COLOR, TIER_COLORS, conf_color, data_uri, num
 from videoaudit.report.verdicts import verdict_lookup, verdicts_ctx
+from videoaudit.confidence.tiers import TIERS
 from videoaudit.signals.base import FAMILIES as FAMILY_ORDER
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-TIERS: tuple[str, ...] = ("trusted", "uncertain", "review")
 EVENT_COLORS = ("#4f6bd8", "#8a56c2", "#1b9aaa", "#b5517a", "#5f7d2b")
 
 MAX_MAP_ROWS = 500  # confidence-map rows; the worst videos first
@@ -340,6 +340,13 @@ def timeline_svg(tl: dict) -> Markup:
 # --------------------------------------------------------------------------- context
 
 
+def checked_summary(rows: list[dict]) -> dict:
+    """How much of the dataset independent evidence could check, and what to add for the rest."""
+    from ..confidence.fuse import evidence_summary
+
+    return evidence_summary(rows)
+
+
 def _tier_counts(rows: Iterable[dict]) -> dict[str, int]:
     c = Counter()
     for r in rows:
@@ -564,6 +571,7 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
         "null_conf": len(conf_rows) - len(seg_conf),
         "seg_tiers": _tier_shares(seg_tiers), "vid_tiers": _tier_shares(vid_tiers),
         "review_share": (seg_tiers["review"] / len(conf_rows)) if conf_rows else None,
+        **checked_summary(conf_rows),
         "errors": errors, "errors_list": errors_list, "extra": extra_items,
         "hist": hist_svg(seg_conf, len(conf_rows) - len(seg_conf), width=470, height=110, bins=20,
                          label="segment confidence"),

@@ -6,7 +6,7 @@ import base64
 import math
 from typing import Any
 
-TIER_COLORS = {"trusted": "#2f8f5b", "uncertain": "#d99a22", "review": "#c8413b"}
+TIER_COLORS = {"trusted": "#2f8f5b", "uncertain": "#d99a22", "unverified": "#6d7fa8", "review": "#c8413b"}
 NULL_COLOR = "#c9ced6"
 
 

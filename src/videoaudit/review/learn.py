@@ -195,8 +195,8 @@ def rebuild(conf: pa.Table, fused: np.ndarray, new_conf: np.ndarray, decided: di
                 f"; fixed: {', '.join(sorted(v.fixes))}" if v.fixes else "")
             reasons = [f"reviewed {what}" + (f" (by {v.reviewer})" if v.reviewer else "")] + reasons
         else:
-            r["confidence"], r["tier"] = float(c), tier(float(c))
-            if record.get("fitted") and tier(float(c)) != tier(float(f)):
+            r["confidence"], r["tier"] = float(c), tier(float(c), r.get("coverage"))  # never trusted unchecked
+            if record.get("fitted") and r["tier"] != tier(float(f), r.get("coverage")):
                 reasons = [f"learned from {record['decided_segments']} decisions: {c:.2f} (fusion {f:.2f})"] + reasons
         r["reasons"] = reasons
     return pa.Table.from_pylist(rows, schema=CONFIDENCE)

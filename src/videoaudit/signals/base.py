@@ -15,6 +15,11 @@ import pyarrow as pa
 #: the signal families, in the order the report shows them
 FAMILIES = ("lexical", "semantic", "temporal", "evidence", "consistency", "neighbours")
 SIMILARITY, RULE = "similarity", "rule"
+#: a signal of kind COVERAGE is not fused: its value is the segment's evidence coverage
+#: (share of its claims some independent source checked), overriding the field-group coverage
+COVERAGE = "coverage"
+#: the annotation's field groups a signal can speak to (per-field scores, coverage)
+FIELD_GROUPS = ("summary", "action", "actor")
 
 
 @dataclass
@@ -51,6 +56,14 @@ class SignalSpec:
     ``corroborated_by``: a family whose doubt must agree before this one counts in full),
     what it reads (``needs``, for documentation and coverage) and which stage computes it.
     ``compute`` turns the stage's per-video context into one :class:`Signal`.
+
+    For the evidence coverage (docs/confidence.md): ``independent`` is True when the
+    signal's input comes from outside the annotation run (upstream captions, transcript,
+    title/description, opinions, visual-text), so a non-null value means an outside
+    witness could check the text; False for consistency with itself, the tree's relatives
+    and neighbours' annotations (agreement with the same writer is no evidence).
+    ``source`` names that witness (``n_sources`` counts distinct ones); ``fields`` are the
+    annotation field groups (``FIELD_GROUPS``) the signal speaks to.
     """
 
     name: ClassVar[str]
@@ -59,6 +72,9 @@ class SignalSpec:
     needs: ClassVar[tuple[str, ...]] = ()
     corroborated_by: ClassVar[str | None] = None
     stage: ClassVar[str] = "signals"
+    independent: ClassVar[bool] = False
+    source: ClassVar[str | None] = None
+    fields: ClassVar[tuple[str, ...]] = FIELD_GROUPS
 
     @classmethod
     def family(cls) -> str:

@@ -176,7 +176,7 @@ def _structure(view: VideoView) -> Signal:
 
 @register
 class SummaryBriefDetailed(SignalSpec):
-    name, weight = "consistency.summary_brief_detailed", 0.9
+    name, weight, fields = "consistency.summary_brief_detailed", 0.9, ("summary",)
 
     def compute(self, view: VideoView) -> Signal:
         return _brief_detailed(view, "summary")
@@ -186,7 +186,7 @@ class SummaryBriefDetailed(SignalSpec):
 class ActionBriefDetailed(SignalSpec):
     """Action briefs are two or three words: their cosine with the detail is noisier."""
 
-    name, weight = "consistency.action_brief_detailed", 0.6
+    name, weight, fields = "consistency.action_brief_detailed", 0.6, ("action",)
 
     def compute(self, view: VideoView) -> Signal:
         return _brief_detailed(view, "action")
@@ -196,7 +196,7 @@ class ActionBriefDetailed(SignalSpec):
 class Children(SignalSpec):
     """A parent summarises its children (their annotation, else their captions)."""
 
-    name, weight = "consistency.children", 0.8
+    name, weight, fields = "consistency.children", 0.8, ("summary",)
 
     def compute(self, view: VideoView) -> Signal:
         return _children(view)
@@ -206,7 +206,7 @@ class Children(SignalSpec):
 class Actor(SignalSpec):
     """The same people act through a video: an actor unlike the video's other actors is suspect."""
 
-    name, weight = "consistency.actor", 0.9
+    name, weight, fields = "consistency.actor", 0.9, ("actor",)
 
     def compute(self, view: VideoView) -> Signal:
         return _actor(view)
@@ -214,7 +214,7 @@ class Actor(SignalSpec):
 
 @register
 class NotApplicable(SignalSpec):
-    name, weight, kind = "consistency.na", 0.9, RULE
+    name, weight, kind, fields = "consistency.na", 0.9, RULE, ("action", "actor")
 
     def compute(self, view: VideoView) -> Signal:
         return _na(view)
@@ -222,7 +222,7 @@ class NotApplicable(SignalSpec):
 
 @register
 class Duplicate(SignalSpec):
-    name, weight, kind = "consistency.duplicate", 0.8, RULE
+    name, weight, kind, fields = "consistency.duplicate", 0.8, RULE, ("summary",)
 
     def compute(self, view: VideoView) -> Signal:
         return _duplicates(view)

@@ -25,6 +25,7 @@ class Captions(SignalSpec):
     """Other models' captions of the same frames: the strongest independent witness."""
 
     name, weight, needs = "evidence.captions", 0.9, ("plm_caption", "llama3_caption")
+    independent, source, fields = True, "captions", ("summary", "action")
 
     def compute(self, view: VideoView) -> Signal:
         v = _similarity(view, "captions")
@@ -36,6 +37,7 @@ class Transcript(SignalSpec):
     """What is said in the window; speech often narrates something else, hence a lower weight."""
 
     name, weight, needs = "evidence.transcript", 0.6, ("transcript",)
+    independent, source, fields = True, "transcript", ("summary", "action")
 
     def compute(self, view: VideoView) -> Signal:
         v = _similarity(view, "transcript")
@@ -47,6 +49,7 @@ class Metadata(SignalSpec):
     """Title and description speak of the whole video, so they are weak per segment."""
 
     name, weight, needs = "evidence.metadata", 0.5, ("title", "description")
+    independent, source, fields = True, "metadata", ("summary",)
 
     def compute(self, view: VideoView) -> Signal:
         ann, has = view.vec["annotation"], view.has["annotation"]
@@ -59,6 +62,7 @@ class Contrastive(SignalSpec):
     """A swapped caption is fluent and on topic, but some other segment's evidence fits it better."""
 
     name, weight, needs = "evidence.contrastive", 0.7, ("plm_caption", "llama3_caption")
+    independent, source, fields = True, "captions", ("summary", "action")
 
     def compute(self, view: VideoView) -> Signal:
         return _contrastive(view)
@@ -69,6 +73,9 @@ class ObjectSupport(SignalSpec):
     """An invented object is named only in its own annotation."""
 
     name, weight, needs = "evidence.object_support", 0.8, ("captions, transcript, metadata or other segments",)
+    # not independent: a word the video's other annotations repeat counts as support, so a
+    # value exists even where no outside source does
+    fields = ("summary",)
 
     def compute(self, view: VideoView) -> Signal:
         return _word_support(view, "summary_brief", self.name)
@@ -80,6 +87,7 @@ class ActorSupport(SignalSpec):
     only the evidence can catch it; object_support's test applied to the actor, same weight."""
 
     name, weight, needs = "evidence.actor_support", 0.8, ("captions, transcript, metadata or other segments",)
+    fields = ("actor",)  # not independent, as object_support
 
     def compute(self, view: VideoView) -> Signal:
         return _word_support(view, "actor", self.name)

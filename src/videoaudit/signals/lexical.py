@@ -54,6 +54,7 @@ class EditSimilarity(SignalSpec):
     """Shown beside the semantic score, never fused: paraphrases score near 0."""
 
     name, weight, needs = "lexical.levenshtein", 0.0, ("opinions",)
+    independent, source, fields = True, "opinion", ("summary",)
 
     def compute(self, view: VideoView) -> Signal:
         lev = opinion_levenshtein(view)
@@ -65,6 +66,7 @@ class ANLS(SignalSpec):
     """The workshop's ANLS (edit similarity zeroed below 0.5); shown, not fused."""
 
     name, weight, needs = "lexical.anls", 0.0, ("opinions",)
+    independent, source, fields = True, "opinion", ("summary",)
 
     def compute(self, view: VideoView) -> Signal:
         lev = opinion_levenshtein(view)

@@ -170,6 +170,7 @@ class NeighboursVisual(SignalSpec):
     actions): weaker than the segment's own captions."""
 
     name, weight, needs, stage = "neighbours.visual", 0.6, ("visual lens vectors",), "lens_signals"
+    fields = ("summary",)  # not independent: other videos' annotations by the same run
 
     def compute(self, view) -> Signal:
         from .lens_context import neighbours_for

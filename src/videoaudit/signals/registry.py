@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .base import RULE, SignalSpec
+from .base import COVERAGE, FIELD_GROUPS, RULE, SignalSpec
 
 _SPECS: dict[str, type[SignalSpec]] = {}
 _loaded = False
@@ -55,3 +55,19 @@ def rules() -> tuple[str, ...]:
 
 def corroborations() -> dict[str, str]:
     return {c.name: c.corroborated_by for c in specs() if c.corroborated_by}
+
+
+def coverage_signals() -> tuple[str, ...]:
+    """Signals whose value IS the segment's evidence coverage (not fused)."""
+    return tuple(c.name for c in specs() if c.kind == COVERAGE)
+
+
+def evidence_meta() -> dict[str, tuple[bool, str | None, tuple[str, ...]]]:
+    """``{signal: (independent, source, fields)}`` of every registered signal; a signal the
+    registry does not know counts as not independent and speaks to every field group."""
+    return {c.name: (bool(c.independent), c.source or (c.name if c.independent else None), tuple(c.fields))
+            for c in specs()}
+
+
+def meta_of(name: str, known: dict) -> tuple[bool, str | None, tuple[str, ...]]:
+    return known.get(name, (False, None, FIELD_GROUPS))

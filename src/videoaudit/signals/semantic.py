@@ -32,6 +32,7 @@ class OpinionAgreement(SignalSpec):
     segment's own evidence also doubts the annotation (CROWDLAB's idea, simplest form)."""
 
     name, weight, needs, corroborated_by = "semantic.opinion", 0.9, ("opinions",), "evidence"
+    independent, source, fields = True, "opinion", ("summary", "action")
 
     def compute(self, view: VideoView) -> Signal:
         sem = masked(cosine_rows(view.vec["annotation"], view.vec["opinion"]),

@@ -71,6 +71,7 @@ class Boundaries(SignalSpec):
     """One opinion's event boundaries are noisy, and structure catches moved nodes: a modest weight."""
 
     name, weight, needs = "temporal.boundaries", 0.4, ("opinion events",)
+    independent, source, fields = True, "opinion", ("summary", "action")
 
     def compute(self, view: VideoView) -> Signal:
         return _boundary_and_tiou(view)[0]
@@ -81,6 +82,7 @@ class BestTIoU(SignalSpec):
     """Shown, not fused: a parent spanning five events cannot match any one of them."""
 
     name, weight, needs = "temporal.best_tiou", 0.0, ("opinion events",)
+    independent, source, fields = True, "opinion", ("summary", "action")
 
     def compute(self, view: VideoView) -> Signal:
         return _boundary_and_tiou(view)[1]

@@ -69,6 +69,7 @@ class _SharedSpaceSignal(SignalSpec):
     """Only where the visual backend has a text side; the segment's own pixels, so family evidence."""
 
     weight, needs, stage = 0.6, ("a shared text-video visual lens",), "lens_signals"
+    independent, source, fields = True, "visual", ("summary", "action")
     part = 0
 
     def compute(self, view) -> Signal | None:
