@@ -87,8 +87,10 @@ def test_export_jsonl(cli_ws):
     assert len(recs) == Workspace(cli_ws["ws"]).confidence_map().num_rows
     confs = [r["confidence"] for r in recs]
     assert confs == sorted(confs)
+    from videoaudit.export.records import EVIDENCE_FIELDS
+
     assert set(recs[0]) == {"video_id", "segment_id", "level", "start", "end", "confidence", "tier", "reasons",
-                            "signals"}
+                            "signals", *EVIDENCE_FIELDS}
 
 
 def test_report(cli_ws):
