@@ -33,7 +33,8 @@ class Copy:
                 f"{self.segment_id} [{self.start:.0f}-{self.end:.0f} s]{ev}")
 
 
-def annotation_text(seg: dict) -> str:
+def _joined_fields(seg: dict) -> str:
+    """Every GPT field, normalised and joined: what two copies have in common."""
     return " | ".join(" ".join(seg[f].lower().split()) for f in GPT_FIELDS if isinstance(seg.get(f), str))
 
 
@@ -41,14 +42,14 @@ def find_copy(seg: dict, vs) -> Copy | None:
     """The closest parent / neighbour / sibling whose annotation ``seg`` repeats, if any (vs: VideoSources)."""
     from rapidfuzz import fuzz
 
-    mine = annotation_text(seg)
+    mine = _joined_fields(seg)
     if not mine:
         return None
     best = None
     for relation, other in vs.relatives(seg):
         if relation == "child":
             continue
-        theirs = annotation_text(other)
+        theirs = _joined_fields(other)
         if not theirs:
             continue
         sim = fuzz.ratio(mine, theirs) / 100.0

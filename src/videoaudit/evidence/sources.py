@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from ..annotation import is_audited  # noqa: F401  (the one rule; re-exported by evidence)
 from ..schema import CAPTION_FIELDS, GPT_FIELDS
 
 
@@ -62,11 +63,6 @@ class Source:
     @property
     def window(self) -> str:
         return f"[{self.start:.0f}-{self.end:.0f} s]"
-
-
-def is_audited(seg: dict) -> bool:
-    """A segment whose GPT annotation is audited: it has one (any field written or said N/A)."""
-    return bool(seg.get("has_gpt")) or any(isinstance(seg.get(f), str) for f in GPT_FIELDS)
 
 
 class VideoSources:
