@@ -142,7 +142,7 @@ def ensure_visual_vectors(ws: Workspace) -> str:
     when fewer), from ONE decode per video; it exists so the ablation does not depend on
     another branch being merged.
     """
-    from videoaudit.lens_signals import read_vectors
+    from videoaudit.lenses.vectors import read_vectors
 
     if read_vectors(ws.store, "visual") is not None:
         return "already stored (pixels stage or an earlier run of this benchmark)"

@@ -17,8 +17,9 @@ import pytest
 
 from videoaudit import schema as S
 from videoaudit.confidence import Calibration, FusionConfig, fuse, signal_values
-from videoaudit.lens_signals import (NEIGHBOURS, VISUAL_TEXT, VISUAL_TEXT_CONTRASTIVE, LensIndex,
-                                     compute_lens_signals, read_vectors)
+from videoaudit.lenses.vectors import read_vectors
+from videoaudit.signals.lens_context import LensIndex
+from videoaudit.signals.lens_stage import NEIGHBOURS, VISUAL_TEXT, VISUAL_TEXT_CONTRASTIVE, compute_lens_signals
 from videoaudit.models.registry import register
 from videoaudit.signals.neighbours import knn_other_groups, neighbour_consistency
 from videoaudit.signals.visual_text import visual_text_contrastive, visual_text_match

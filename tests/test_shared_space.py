@@ -126,7 +126,7 @@ def test_qwen3_vl_embedding_end_to_end(sample_media, tiny_qwen, tmp_path):
     the visual-text signals computed and fused), not whether any vector means anything.
     """
     from videoaudit.api import Workspace
-    from videoaudit.lens_signals import VISUAL_TEXT, VISUAL_TEXT_CONTRASTIVE
+    from videoaudit.signals.lens_stage import VISUAL_TEXT, VISUAL_TEXT_CONTRASTIVE
     from videoaudit.models import get
 
     ws = Workspace(tmp_path / "ws", text_model="hashing")

@@ -475,7 +475,7 @@ class Workspace:
 
     def _video_vectors(self) -> dict:
         """{lens: (video ids, (n, d) video-level vectors)} of every lens that stored vectors."""
-        from .lens_signals import read_vectors, video_matrix
+        from .lenses.vectors import read_vectors, video_matrix
         from .schema import LENSES
 
         out = {}

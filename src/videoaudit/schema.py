@@ -285,7 +285,7 @@ TABLES: dict[str, pa.Schema] = {
     "lens_videos": LENS_VIDEOS,
     "cross_lens": CROSS_LENS,
     "verdicts": VERDICTS,
-    # signals from the lens vectors (lens_signals.py): own tables, their own stage's rows
+    # signals from the lens vectors (signals/lens_stage.py): own tables, their own stage's rows
     "lens_signals": SIGNALS,
     "lens_video_signals": VIDEO_SIGNALS,
     "reviews": REVIEWS,

@@ -228,8 +228,9 @@ def faulted_signals(ws, video_ids: Sequence[str], faulty_rows: list[dict]) -> pa
 
 def _lens_signals(ws, video_ids, seg_t: pa.Table, embedder) -> pa.Table | None:
     """The faulted copy's lens signals against the dataset's index (its texts replaced)."""
-    from ..lens_signals import compute_lens_signals, read_vectors, shared_space_of
     from ..lenses.backends import recorded
+    from ..lenses.vectors import read_vectors
+    from ..signals.lens_stage import compute_lens_signals, shared_space_of
     from ..signals.lens_context import SEGMENT_COLUMNS, LensIndex
 
     vectors = read_vectors(ws.store, "visual")

@@ -107,14 +107,14 @@ def _transcript(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
 
 
 def _signals(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
-    from ..stages import signals_stage
+    from ..signals.stage import signals_stage
 
     with bar("signals", len(ids)) as adv:
         return ws.engine.run(signals_stage(ws.text_model, ws.device, ws.path), ids, adv, redo=cfg.redo)
 
 
 def _lens_signals(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
-    from ..lens_signals import run_lens_signals
+    from ..signals.lens_stage import run_lens_signals
 
     with bar("lens signals", len(ids)) as adv:  # after the lens tables exist; nothing when no lens ran
         return run_lens_signals(ws, redo=cfg.redo, on_progress=adv)
@@ -122,7 +122,7 @@ def _lens_signals(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
 
 def _confidence(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
     from ..confidence import Calibration, FusionConfig
-    from ..stages import confidence_stage
+    from ..confidence.stage import confidence_stage
 
     from ..confidence.fit import fusion_model
 

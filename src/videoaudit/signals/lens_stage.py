@@ -23,14 +23,14 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .annotation import is_audited
-from .pipeline.graph import sync_stage_config
-from .pipeline.stage import Batch, Stage, StageReport
-from .lenses.vectors import read_vectors, video_matrix  # noqa: F401  (re-exported)
-from .schema import VIDEO_SIGNALS
-from .signals.base import signal_rows
-from .signals.lens_context import SEGMENT_COLUMNS, LensIndex, LensView, neighbours_for
-from .signals.neighbours import DEFAULT_K, explain
+from ..annotation import is_audited
+from ..pipeline.graph import sync_stage_config
+from ..pipeline.stage import Batch, Stage, StageReport
+from ..lenses.vectors import read_vectors
+from ..schema import VIDEO_SIGNALS
+from .base import signal_rows
+from .lens_context import SEGMENT_COLUMNS, LensIndex, LensView, neighbours_for
+from .neighbours import DEFAULT_K, explain
 
 STAGE = "lens_signals"
 NEIGHBOURS = "neighbours.visual"
@@ -44,7 +44,7 @@ def compute_lens_signals(segments: pa.Table, index: LensIndex, shared_space=None
     ``shared_space``: the visual backend when it is a SharedSpace (its ``embed_texts`` puts
     annotations in the clips' space); None = no visual-text match signals.
     """
-    from .signals.registry import specs
+    from .registry import specs
 
     segs = [r for r in segments.to_pylist() if is_audited(r)]
     view = LensView(segs, [(r["video_id"], r["segment_id"]) for r in segs], index, shared_space)
@@ -66,8 +66,8 @@ def compute_lens_signals(segments: pa.Table, index: LensIndex, shared_space=None
 def shared_space_of(backend: str, lens: str = "visual", options: dict | None = None):
     """The registered backend (built with its recorded ``options``, lenses/backends.py) if it
     has a text side (SharedSpace), else None (no match signal)."""
-    from .models import get
-    from .models.pixels import SharedSpace
+    from ..models import get
+    from ..models.pixels import SharedSpace
 
     if not backend:
         return None
@@ -100,7 +100,7 @@ def run_lens_signals(ws, lens: str = "visual", redo: bool = False, k: int = DEFA
     if all(v in finished for v in ids):
         return StageReport(STAGE, skipped=len(ids))
     index.embed(ws.text_embedder())
-    from .lenses.backends import recorded
+    from ..lenses.backends import recorded
 
     spec = recorded(store.root, lens, index.backend)
     options = spec.options if spec is not None else {}
