@@ -63,9 +63,10 @@ from videoaudit.api import Workspace  # noqa: E402
 from videoaudit.lenses.backends import LensBackend, sync_backends  # noqa: E402
 from videoaudit.lenses.search import zero_shot  # noqa: E402
 from videoaudit.lenses.vectors import load_vectors  # noqa: E402
-from videoaudit.lenses.stages import pixels_stage, transcript_stage  # noqa: E402
+from videoaudit.lenses.pixels_stage import pixels_stage  # noqa: E402
+from videoaudit.lenses.transcript_stage import transcript_stage  # noqa: E402
 from videoaudit.lenses.transcript import embed_transcripts  # noqa: E402
-from videoaudit.lenses.analysis import zero_shot_probs  # noqa: E402
+from videoaudit.lenses.geometry import zero_shot_probs  # noqa: E402
 from videoaudit.media import FrameSampler  # noqa: E402
 from videoaudit.models import get  # noqa: E402
 from videoaudit.models.pixels import knn_purity  # noqa: E402

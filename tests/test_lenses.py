@@ -7,8 +7,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from videoaudit.lenses import analysis as A
-from videoaudit.lenses.stages import clip_vector, pixels_stage, transcript_stage
+from videoaudit.lenses import geometry as A
+from videoaudit.lenses.pixels_stage import clip_vector, pixels_stage
+from videoaudit.lenses.transcript_stage import transcript_stage
 from videoaudit.lenses.transcript import chunk_entries, embed_transcripts, overlapping
 from videoaudit.media.frames import Frame
 from videoaudit.schema import embeddings_schema, embeddings_table
@@ -49,7 +50,7 @@ def test_embeddings_table_round_trip_and_replacement(tmp_path):
     assert sorted(store.read(name).column("video_id").to_pylist()) == ["a", "b"]
     assert store.status()["tables"][name] == 2
     # another backend with another dimension: sync_backends drops the table and the ledger is redone
-    from videoaudit.lenses.stages import sync_backends
+    from videoaudit.lenses.backends import sync_backends
 
     store.mark("pixels", ["a", "b"])
     assert sync_backends(store, "pixels", {"visual": "other"}) == ["visual"]

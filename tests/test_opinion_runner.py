@@ -11,7 +11,7 @@ import pytest
 
 from videoaudit.opinions.backends.base import Answer
 from videoaudit.opinions.parse import Event, ParseFailure, Point
-from videoaudit.opinions.verdict import (SegmentEvidence, decide, disagreement_threshold, names_person,
+from videoaudit.opinions.adjudication import (SegmentEvidence, decide, disagreement_threshold, names_person,
                                          source_weights, video_verdict)
 
 from conftest import read_jsonl, write_jsonl

@@ -313,7 +313,7 @@ class Workspace:
     @_writes
     def analyse_lenses(self, map_method: str = "umap", k: int = 10, thresholds: dict | None = None) -> dict:
         """Recompute the lens analysis (lens_videos, cross_lens) from the stored vectors."""
-        from .lenses.analyse import analyse
+        from .lenses.analysis_stage import analyse
 
         return analyse(self.store, map_method=map_method, k=k, thresholds=thresholds)
 
@@ -348,7 +348,7 @@ class Workspace:
         classes = list(classes)
         out = zero_shot(self.store, lens, classes, template=template, temperature=temperature)
         if save:
-            from .lenses.analyse import save_zero_shot
+            from .lenses.analysis_stage import save_zero_shot
 
             with self.writing():
                 save_zero_shot(self.store, lens, out)
@@ -356,7 +356,7 @@ class Workspace:
 
     def cross_lens(self, lens_a: str = "visual", lens_b: str = "transcript", k: int = 10, top: int = 10) -> dict:
         """Videos alike in one lens but not the other (both ways), and the least agreeing videos."""
-        from .lenses.analyse import cross_lens_pairs
+        from .lenses.analysis_stage import cross_lens_pairs
 
         return cross_lens_pairs(self.store, lens_a, lens_b, k=k, top=top)
 

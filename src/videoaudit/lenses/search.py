@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..schema import embeddings_table
-from .analysis import zero_shot_probs
+from .geometry import zero_shot_probs
 from .vectors import load_vectors
 
 

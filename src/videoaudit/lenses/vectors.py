@@ -1,4 +1,5 @@
-"""The one reader of the ``embeddings_<lens>`` tables: Arrow vector columns to numpy matrices."""
+"""The ``embeddings_<lens>`` tables: the rows every lens stage writes, and the one reader
+(Arrow vector columns to numpy matrices)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import embeddings_table
+
+
+def vector_row(video_id: str, segment_id: str | None, backend: str, vec: np.ndarray) -> dict:
+    """One ``embeddings_<lens>`` row (``segment_id`` None = the video's own vector)."""
+    return {"video_id": video_id, "segment_id": segment_id, "backend": backend,
+            "vector": np.asarray(vec, np.float32)}
+
+
+def annotated_segments(batch) -> dict[str, list[tuple[str, float, float]]]:
+    """has_gpt segments per video: (segment_id, start, end)."""
+    out: dict[str, list[tuple[str, float, float]]] = {}
+    segs = batch.tables.get("segments")
+    if segs is None or not segs.num_rows:
+        return out
+    cols = [segs.column(c).to_pylist() for c in ("video_id", "segment_id", "start", "end", "has_gpt")]
+    for vid, sid, s, e, g in zip(*cols):
+        if g and s is not None and e is not None:
+            out.setdefault(vid, []).append((sid, float(s), float(e)))
+    return out
 
 
 def read_vectors(store, lens: str = "visual") -> pa.Table | None:

@@ -9,7 +9,7 @@
    opinion disagree on at least one audited segment: their cosine is unusually low for the
    run (``verdict.disagreement_threshold``: median - 2 robust deviations, at most 0.6).
    A backend that can point (``people``) points at ``query``; otherwise it localizes.
-4. Re-fuse, then verdicts (opinions/verdict.py) over every segment with a second opinion.
+4. Re-fuse, then verdicts (opinions/adjudication.py) over every segment with a second opinion.
 
 Cost accounting counts one model call per (video, task) asked of a backend, the unit a
 GPU bill scales with: ``spent`` = the cascade's calls, ``full`` = the calls of running both
@@ -46,9 +46,9 @@ def grounding_tasks(backend) -> tuple[str, ...]:
 
 def disagreeing_videos(store, video_ids) -> tuple[list[str], float]:
     """Videos with at least one audited segment whose second opinion means something else, and
-    the run-calibrated cosine threshold used (opinions/verdict.py ``disagreement_threshold``)."""
+    the run-calibrated cosine threshold used (opinions/adjudication.py ``disagreement_threshold``)."""
     from ..signals.semantic import PARAPHRASE_SEMANTIC
-    from .verdict import disagreement_threshold
+    from .adjudication import disagreement_threshold
 
     if not video_ids:
         return [], PARAPHRASE_SEMANTIC
@@ -76,7 +76,7 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
     from ..pipeline.run import RunConfig, run_pipeline
     from .runner import least_confident, run_backend
     from ..workspace import chunks
-    from .verdict import collect, verdict_rows
+    from .adjudication import collect, verdict_rows
 
     if not 0 < budget <= 1:
         raise ValueError(f"--budget {budget}: must be in (0, 1]")

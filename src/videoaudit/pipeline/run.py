@@ -68,7 +68,8 @@ def run_pipeline(ws, cfg: RunConfig) -> dict[str, StageReport]:
 
 def _pixels(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
     from ..lenses.backends import LensBackend
-    from ..lenses.stages import pixels_stage, sync_backends
+    from ..lenses.backends import sync_backends
+    from ..lenses.pixels_stage import pixels_stage
     from ..models.device import with_device
 
     visual_options = with_device(cfg.visual_options, ws.device, "visual", cfg.visual)
@@ -96,7 +97,8 @@ def _pixels(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
 
 
 def _transcript(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
-    from ..lenses.stages import sync_backends, transcript_stage
+    from ..lenses.backends import sync_backends
+    from ..lenses.transcript_stage import transcript_stage
 
     if cfg.transcript in OFF:
         return None
@@ -144,7 +146,7 @@ def _confidence(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
 
 def _lenses(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
     """The dataset-level lens analysis: redone when a pixel or transcript lens changed."""
-    from ..lenses.analyse import needs_analysis
+    from ..lenses.analysis_stage import needs_analysis
 
     changed = any(reports[s].done or reports[s].failed for s in ("pixels", "transcript") if s in reports)
     rep = StageReport("lenses")

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..schema import CROSS_LENS, LENS_VIDEOS, LENSES
-from . import analysis as A
+from . import geometry as A
 from .vectors import load_vectors
 
 DUPLICATE_THRESHOLDS = {"visual": 0.995, "grounding": 0.999, "transcript": 0.99}
@@ -151,7 +151,7 @@ def needs_analysis(store, map_method: str) -> bool:
         counts[lens] = counts.get(lens, 0) + 1
     if set(methods) != set(lenses):
         return True
-    # fewer than 5 videos are always mapped with PCA (analysis.map_2d)
+    # fewer than 5 videos are always mapped with PCA (geometry.map_2d)
     return any(methods[lens] != {map_method if counts[lens] >= 5 else "pca"} for lens in lenses)
 
 

@@ -1,9 +1,8 @@
-"""The two lens stages: pixels (thumbnails + pixel lenses, one decode) and transcript.
+"""The ``pixels`` stage: probe, thumbnails and every pixel lens of a video from one decode.
 
-Both are ordinary engine stages (engine.py): pure functions over a Batch of videos, resumable
-through the progress ledger, a failing video recorded and skipped. They write a vector per
-video (``segment_id`` null) and per annotated segment (``has_gpt``) into ``embeddings_<lens>``
-(schema.embeddings_schema; the ``backend`` column holds the registry name that made it).
+Like every lens stage it writes a vector per video (``segment_id`` null) and per annotated
+segment (``has_gpt``) into ``embeddings_<lens>`` (schema.embeddings_schema; the ``backend``
+column holds the registry name that made it).
 
 Segment clips (pixel lenses): a segment's clip is the subset of the video's decoded lens
 frames whose requested time lies inside [start, end]; nothing is decoded again. When fewer
@@ -26,7 +25,7 @@ import pyarrow as pa
 
 from ..pipeline.stage import WARNING_SCHEMA, WARNINGS, Batch, Stage
 from ..schema import MEDIA, THUMBNAILS, embeddings_schema, embeddings_table
-from .backends import sync_backends  # noqa: F401  (re-exported: the stages' backend bookkeeping)
+from .vectors import annotated_segments, vector_row
 
 THUMBNAILS_PER_VIDEO = 8
 PIXEL_LENSES = ("visual", "grounding")
@@ -76,24 +75,6 @@ def _per_video(emb) -> Callable[[list], np.ndarray]:
     return lambda frames: emb.embed_frames(frames, cache=cache)
 
 
-def _rows(video_id: str, segment_id: str | None, backend: str, vec: np.ndarray) -> dict:
-    return {"video_id": video_id, "segment_id": segment_id, "backend": backend,
-            "vector": np.asarray(vec, np.float32)}
-
-
-def _annotated(batch: Batch) -> dict[str, list[tuple[str, float, float]]]:
-    """has_gpt segments per video: (segment_id, start, end)."""
-    out: dict[str, list[tuple[str, float, float]]] = {}
-    segs = batch.tables.get("segments")
-    if segs is None or not segs.num_rows:
-        return out
-    cols = [segs.column(c).to_pylist() for c in ("video_id", "segment_id", "start", "end", "has_gpt")]
-    for vid, sid, s, e, g in zip(*cols):
-        if g and s is not None and e is not None:
-            out.setdefault(vid, []).append((sid, float(s), float(e)))
-    return out
-
-
 def pixels_stage(visual: str | None = "appearance", grounding: str | None = "motion",
                  thumbnails: int = THUMBNAILS_PER_VIDEO, width: int = 160, sampler=None,
                  segments: bool = True, visual_options: dict | None = None,
@@ -116,7 +97,7 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
 
     def run(batch: Batch) -> dict[str, pa.Table]:
         embedders = {lens: spec.build(lens) for lens, spec in specs.items()}  # built once per process
-        annotated = _annotated(batch) if segments else {}
+        annotated = annotated_segments(batch) if segments else {}
         media_rows, thumb_rows, warn_rows = [], [], []
         lens_rows: dict[str, list[dict]] = {lens: [] for lens in embedders}
         for v in batch.videos.to_pylist():
@@ -146,11 +127,11 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
                 embed = _per_video(emb)
                 vec = embed(fr) if fr else None
                 if _usable(vec):
-                    lens_rows[lens].append(_rows(vid, None, chosen[lens], vec))
+                    lens_rows[lens].append(vector_row(vid, None, chosen[lens], vec))
                 for sid, s, e in annotated.get(vid, []):
                     sv = clip_vector(fr, s, e, embed) if fr else None
                     if sv is not None:
-                        lens_rows[lens].append(_rows(vid, sid, chosen[lens], sv))
+                        lens_rows[lens].append(vector_row(vid, sid, chosen[lens], sv))
         out = {"media": pa.Table.from_pylist(media_rows, schema=MEDIA),
                "thumbnails": pa.Table.from_pylist(thumb_rows, schema=THUMBNAILS)}
         if warn_rows:
@@ -162,33 +143,3 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
     run.sampler = sampler  # type: ignore[attr-defined]
     writes = ("media", "thumbnails", *(embeddings_table(lens) for lens in chosen))
     return Stage("pixels", run, writes=writes, reads=("videos", "segments"))
-
-
-def transcript_stage(model: str = "minilm", max_words: int | None = None, device: str | None = None,
-                     cache_root=None) -> Stage:
-    """The transcript lens: a vector per video (whole transcript) and per annotated segment
-    (entries overlapping its window), from any text model of the registry (lenses/transcript.py)."""
-    from ..models.text_cache import text_embedder
-    from .transcript import MAX_WORDS, embed_video_and_windows
-
-    mw = max_words or MAX_WORDS
-
-    def run(batch: Batch) -> dict[str, pa.Table]:
-        embedder = text_embedder(model, device, cache_root)
-        annotated = _annotated(batch)
-        work, keys = [], []
-        for v in batch.videos.to_pylist():
-            entries = [e for e in (v["transcript"] or []) if (e.get("text") or "").strip()]
-            if not entries:
-                continue  # no transcript: no vector at all, never a zero vector
-            segs = annotated.get(v["video_id"], [])
-            work.append((entries, [(s, e) for _, s, e in segs]))
-            keys.append((v["video_id"], [sid for sid, _, _ in segs]))
-        rows = []
-        for (vid, sids), (video, wins) in zip(keys, embed_video_and_windows(work, embedder.embed, mw)):
-            if video is not None:
-                rows.append(_rows(vid, None, model, video))
-            rows += [_rows(vid, sid, model, w) for sid, w in zip(sids, wins) if w is not None]
-        return {embeddings_table("transcript"): pa.Table.from_pylist(rows, schema=embeddings_schema(embedder.dim))}
-
-    return Stage("transcript", run, writes=(embeddings_table("transcript"),), reads=("videos", "segments"))
