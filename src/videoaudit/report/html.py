@@ -51,7 +51,7 @@ class ReportData:
     lens_videos: pa.Table | None = None  # lens tables (schema.LENS_VIDEOS / CROSS_LENS); None = no lens ran
     cross_lens: pa.Table | None = None
     lens_vectors: dict | None = None  # {lens: (video ids, (n, d) video vectors)} for the cross-lens pairs
-    verdicts: pa.Table | None = None  # opinions/verdict.py rows
+    verdicts: pa.Table | None = None  # opinions/adjudication.py rows
     cascade: dict | None = None  # opinions/cascade.py summary (model calls spent / avoided)
 
 
@@ -241,100 +241,115 @@ def _ticks(duration: float) -> list[float]:
     return [i * step for i in range(n + 1)]
 
 
-def timeline_svg(tl: dict) -> Markup:
-    """Per-video timeline: a lane per tree level, opinion events, transcript, thumbnails ticks."""
-    W, LBL, R = 1100, 122, 14
-    PW = W - LBL - R
-    dur = tl["duration"]
+_TL_W, _TL_LBL, _TL_R = 1100, 122, 14  # timeline width, label column, right margin
+_TL_PW = _TL_W - _TL_LBL - _TL_R
+_LANE_H, _LANE_GAP, _SUB_H = 20.0, 7.0, 12.0
 
-    def x(t: float) -> float:
-        return LBL + PW * min(max(t, 0.0), dur) / dur
 
-    body: list[str] = []
-    labels: list[str] = []
-    y = 26.0
-    lane_h, gap = 20.0, 7.0
+@dataclass
+class _TimelineCanvas:
+    """A timeline SVG being drawn lane by lane, top to bottom (``y`` = the next lane's top)."""
 
-    def lane_label(text: str, yy: float, h: float, sub: str = "") -> None:
-        labels.append(str(Markup('<text x="{}" y="{:.1f}" class="lane">{}</text>').format(LBL - 8, yy + h / 2 + 4, text)))
+    dur: float
+    y: float = 26.0
+    body: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    def x(self, t: float) -> float:
+        return _TL_LBL + _TL_PW * min(max(t, 0.0), self.dur) / self.dur
+
+    def lane_label(self, text: str, yy: float, h: float, sub: str = "") -> None:
+        self.labels.append(str(Markup('<text x="{}" y="{:.1f}" class="lane">{}</text>').format(
+            _TL_LBL - 8, yy + h / 2 + 4, text)))
         if sub:
-            labels.append(str(Markup('<text x="{}" y="{:.1f}" class="lanesub">{}</text>').format(LBL - 8, yy + h / 2 + 14, sub)))
+            self.labels.append(str(Markup('<text x="{}" y="{:.1f}" class="lanesub">{}</text>').format(
+                _TL_LBL - 8, yy + h / 2 + 14, sub)))
 
-    # ---- tree levels
-    segs = tl["segments"]
-    levels = _lane_rows(segs)
-    by_level: dict[Any, list[dict]] = defaultdict(list)
-    for s in segs:
-        by_level[s["level"]].append(s)
-    for lv in levels:
-        lane = by_level[lv]
-        body.append(f'<rect x="{LBL}" y="{y:.1f}" width="{PW}" height="{lane_h}" class="laneb"/>')
-        lane_label("level ?" if lv is None else f"level {lv}", y, lane_h)
-        for s in sorted(lane, key=lambda s: (num(s["start"]) or 0.0)):
-            st, en = num(s["start"]), num(s["end"])
-            if st is None or en is None:
-                continue
-            x0, x1 = x(st), x(en)
-            w = max(x1 - x0, 1.0)
-            q = s.get("rank")
-            title = (f"{s['segment_id']} · level {lv} · [{fmt_time(st)}–{fmt_time(en)}] · "
-                     f"confidence {fmt_conf(s['confidence'])} · {s['tier'] or 'no tier'}")
-            if q:
-                title += f" · review queue #{q}"
-            if s.get("summary_brief"):
-                title += "\n" + _cap(str(s["summary_brief"]), 400)
-            body.append(str(Markup(
-                '<rect id="{}" class="seg{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{}" rx="2" fill="{}">'
-                "<title>{}</title></rect>"
-            ).format(s["dom_id"], " q" if q else "", x0, y, w, lane_h, conf_color(s["confidence"]), title)))
-            if q and w >= 24:
-                body.append(f'<text x="{x0 + w / 2:.1f}" y="{y + lane_h / 2 + 4:.1f}" class="qlabel" '
-                            f'text-anchor="middle">#{q}</text>')
-        y += lane_h + gap
-    if not levels:
-        body.append(f'<text x="{LBL + 6}" y="{y + 14}" class="faint">no segments</text>')
-        lane_label("segments", y, lane_h)
-        y += lane_h + gap
+    def segment(self, s: dict, lv: Any) -> None:
+        st, en = num(s["start"]), num(s["end"])
+        if st is None or en is None:
+            return
+        y, lane_h = self.y, _LANE_H
+        x0, x1 = self.x(st), self.x(en)
+        w = max(x1 - x0, 1.0)
+        q = s.get("rank")
+        title = (f"{s['segment_id']} · level {lv} · [{fmt_time(st)}–{fmt_time(en)}] · "
+                 f"confidence {fmt_conf(s['confidence'])} · {s['tier'] or 'no tier'}")
+        if q:
+            title += f" · review queue #{q}"
+        if s.get("summary_brief"):
+            title += "\n" + _cap(str(s["summary_brief"]), 400)
+        self.body.append(str(Markup(
+            '<rect id="{}" class="seg{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{}" rx="2" fill="{}">'
+            "<title>{}</title></rect>"
+        ).format(s["dom_id"], " q" if q else "", x0, y, w, lane_h, conf_color(s["confidence"]), title)))
+        if q and w >= 24:
+            self.body.append(f'<text x="{x0 + w / 2:.1f}" y="{y + lane_h / 2 + 4:.1f}" class="qlabel" '
+                             f'text-anchor="middle">#{q}</text>')
 
-    # ---- opinion events and transcript
-    def interval_lane(items: list[dict], name: str, empty: str, colour_of, max_rows: int) -> None:
-        nonlocal y
-        sub_h = 12.0
+    def level_lanes(self, segs: list[dict]) -> None:
+        """One lane per tree level, its segments coloured by confidence."""
+        levels = _lane_rows(segs)
+        by_level: dict[Any, list[dict]] = defaultdict(list)
+        for s in segs:
+            by_level[s["level"]].append(s)
+        for lv in levels:
+            self.body.append(f'<rect x="{_TL_LBL}" y="{self.y:.1f}" width="{_TL_PW}" height="{_LANE_H}" class="laneb"/>')
+            self.lane_label("level ?" if lv is None else f"level {lv}", self.y, _LANE_H)
+            for s in sorted(by_level[lv], key=lambda s: (num(s["start"]) or 0.0)):
+                self.segment(s, lv)
+            self.y += _LANE_H + _LANE_GAP
+        if not levels:
+            self.body.append(f'<text x="{_TL_LBL + 6}" y="{self.y + 14}" class="faint">no segments</text>')
+            self.lane_label("segments", self.y, _LANE_H)
+            self.y += _LANE_H + _LANE_GAP
+
+    def interval_lane(self, items: list[dict], name: str, empty: str, colour_of, max_rows: int) -> None:
+        """Intervals packed into at most ``max_rows`` sub-rows (opinion events, transcript)."""
+        y = self.y
         items = sorted(items, key=lambda it: (it["start"], it["end"]))
         rows = _pack(items, max_rows) if items else []
         n_rows = max(rows) + 1 if rows else 1
-        h = n_rows * sub_h + 4
-        body.append(f'<rect x="{LBL}" y="{y:.1f}" width="{PW}" height="{h:.1f}" class="laneb alt"/>')
-        lane_label(name, y, min(h, lane_h), f"{len(items)}" if items and h >= 26 else "")
+        h = n_rows * _SUB_H + 4
+        self.body.append(f'<rect x="{_TL_LBL}" y="{y:.1f}" width="{_TL_PW}" height="{h:.1f}" class="laneb alt"/>')
+        self.lane_label(name, y, min(h, _LANE_H), f"{len(items)}" if items and h >= 26 else "")
         if not items:
-            body.append(str(Markup('<text x="{}" y="{:.1f}" class="faint">{}</text>').format(LBL + 6, y + h / 2 + 4, empty)))
+            self.body.append(str(Markup('<text x="{}" y="{:.1f}" class="faint">{}</text>').format(
+                _TL_LBL + 6, y + h / 2 + 4, empty)))
         for it, r in zip(items, rows):
-            x0, x1 = x(it["start"]), x(it["end"])
-            body.append(str(Markup(
+            x0, x1 = self.x(it["start"]), self.x(it["end"])
+            self.body.append(str(Markup(
                 '<rect class="ev" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{}" rx="2" fill="{}"><title>{}</title></rect>'
-            ).format(x0, y + 2 + r * sub_h, max(x1 - x0, 2.0), sub_h - 2, colour_of(it), it["title"])))
-        y += h + gap
+            ).format(x0, y + 2 + r * _SUB_H, max(x1 - x0, 2.0), _SUB_H - 2, colour_of(it), it["title"])))
+        self.y = y + h + _LANE_GAP
 
+    def head(self, thumb_times: Sequence[float]) -> list[str]:
+        """The svg element, the time axis with its grid, and the thumbnail marks."""
+        H = self.y + 4
+        W, R = _TL_W, _TL_R
+        head = [f'<svg class="tl" viewBox="0 0 {W} {H:.0f}" width="100%" preserveAspectRatio="xMinYMin meet" role="img">']
+        for t in _ticks(self.dur):
+            xx = self.x(t)
+            anchor = "end" if xx > W - R - 20 else "middle"
+            head.append(f'<line x1="{xx:.1f}" y1="14" x2="{xx:.1f}" y2="{H - 4:.0f}" class="grid"/>')
+            head.append(f'<text x="{xx:.1f}" y="11" class="tick" text-anchor="{anchor}">{escape(_fmt_tick(t))}</text>')
+        head.append(f'<line x1="{_TL_LBL}" y1="18.5" x2="{_TL_LBL + _TL_PW}" y2="18.5" class="axis"/>')
+        for t in thumb_times:
+            xx = self.x(t)
+            head.append(f'<path d="M{xx - 3.5:.1f} 14 L{xx + 3.5:.1f} 14 L{xx:.1f} 20 Z" class="thumbmark">'
+                        f"<title>thumbnail at {escape(fmt_time(t))}</title></path>")
+        return head
+
+
+def timeline_svg(tl: dict) -> Markup:
+    """Per-video timeline: a lane per tree level, opinion events, transcript, thumbnails ticks."""
+    c = _TimelineCanvas(tl["duration"])
+    c.level_lanes(tl["segments"])
     sources = sorted({e["source"] for e in tl["events"]})
     src_colour = {s: EVENT_COLORS[i % len(EVENT_COLORS)] for i, s in enumerate(sources)}
-    interval_lane(tl["events"], "opinion events", "no opinion events", lambda it: src_colour[it["source"]], 4)
-    interval_lane(tl["transcript"], "transcript", "no transcript", lambda it: "#7b8794", 2)
-
-    # ---- axis and grid
-    H = y + 4
-    head = [f'<svg class="tl" viewBox="0 0 {W} {H:.0f}" width="100%" preserveAspectRatio="xMinYMin meet" role="img">']
-    for t in _ticks(dur):
-        xx = x(t)
-        anchor = "end" if xx > W - R - 20 else "middle"
-        head.append(f'<line x1="{xx:.1f}" y1="14" x2="{xx:.1f}" y2="{H - 4:.0f}" class="grid"/>')
-        head.append(f'<text x="{xx:.1f}" y="11" class="tick" text-anchor="{anchor}">{escape(_fmt_tick(t))}</text>')
-    head.append(f'<line x1="{LBL}" y1="18.5" x2="{LBL + PW}" y2="18.5" class="axis"/>')
-    for t in tl["thumb_times"]:
-        xx = x(t)
-        head.append(f'<path d="M{xx - 3.5:.1f} 14 L{xx + 3.5:.1f} 14 L{xx:.1f} 20 Z" class="thumbmark">'
-                    f"<title>thumbnail at {escape(fmt_time(t))}</title></path>")
-    out = head + body + labels + ["</svg>"]
-    return Markup("".join(out))
+    c.interval_lane(tl["events"], "opinion events", "no opinion events", lambda it: src_colour[it["source"]], 4)
+    c.interval_lane(tl["transcript"], "transcript", "no transcript", lambda it: "#7b8794", 2)
+    return Markup("".join(c.head(tl["thumb_times"]) + c.body + c.labels + ["</svg>"]))
 
 
 # --------------------------------------------------------------------------- context
@@ -461,25 +476,64 @@ def _truth_ctx(truth: list[dict] | None, conf_rows: list[dict], segs_by_video: d
     }
 
 
-def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int = 30) -> dict:
-    videos = _rows(data.videos, ["video_id", "title", "description", "duration", "full_duration", "transcript"])
-    seg_cols = ["video_id", "segment_id", "level", "start", "end", "is_leaf", "summary_brief", "action_brief", "actor"]
-    segments = _rows(data.segments, seg_cols)
-    conf_rows = _rows(data.confidence, ["video_id", "segment_id", "level", "start", "end", "confidence", "tier", "reasons"])
-    vconf_rows = _rows(data.video_confidence, ["video_id", "confidence", "tier", "n_segments", "n_review", "reasons"])
-    opinions = _rows(data.opinions, ["video_id", "source", "kind", "text", "start", "end", "t"])
+@dataclass
+class _ReportView:
+    """The report's tables as row dicts, joined once: every section reads from here."""
 
-    for r in conf_rows:
-        r["confidence"] = num(r["confidence"])
-    for r in vconf_rows:
-        r["confidence"] = num(r["confidence"])
+    videos: list[dict]
+    segments: list[dict]
+    conf_rows: list[dict]
+    vconf_rows: list[dict]
+    video_by_id: dict[str, dict]
+    vconf_by_id: dict[str, dict]
+    seg_index: dict[tuple[str, str], int]
+    merged: dict[str, dict[str, dict]]  # per video: segment geometry overlaid by its confidence
+    events_by_video: dict[str, list[dict]]
+    all_ids: list[str]
+    vdom: dict[str, str]  # DOM ids: arbitrary video/segment ids never reach an id attribute
+    sdom: dict[tuple[str, str], str]
 
-    video_by_id = {v["video_id"]: v for v in videos}
-    vconf_by_id = {v["video_id"]: v for v in vconf_rows}
-    seg_index = {(s["video_id"], s["segment_id"]): i for i, s in enumerate(segments)}
-    conf_index = {(r["video_id"], r["segment_id"]): i for i, r in enumerate(conf_rows)}
+    @classmethod
+    def build(cls, data: ReportData) -> "_ReportView":
+        videos = _rows(data.videos, ["video_id", "title", "description", "duration", "full_duration", "transcript"])
+        seg_cols = ["video_id", "segment_id", "level", "start", "end", "is_leaf", "summary_brief", "action_brief",
+                    "actor"]
+        segments = _rows(data.segments, seg_cols)
+        conf_rows = _rows(data.confidence, ["video_id", "segment_id", "level", "start", "end", "confidence", "tier",
+                                            "reasons"])
+        vconf_rows = _rows(data.video_confidence, ["video_id", "confidence", "tier", "n_segments", "n_review",
+                                                   "reasons"])
+        opinions = _rows(data.opinions, ["video_id", "source", "kind", "text", "start", "end", "t"])
+        for r in conf_rows:
+            r["confidence"] = num(r["confidence"])
+        for r in vconf_rows:
+            r["confidence"] = num(r["confidence"])
+        merged = _merge_segments(segments, conf_rows)
+        all_ids = list(dict.fromkeys(r["video_id"] for src in (videos, vconf_rows, conf_rows, segments) for r in src))
+        vdom = {vid: f"v{i}" for i, vid in enumerate(all_ids)}
+        sdom = {(vid, sid): f"s-{vdom[vid]}-{j}" for vid, segs in merged.items() for j, sid in enumerate(segs)}
+        return cls(videos, segments, conf_rows, vconf_rows, {v["video_id"]: v for v in videos},
+                   {v["video_id"]: v for v in vconf_rows},
+                   {(s["video_id"], s["segment_id"]): i for i, s in enumerate(segments)}, merged,
+                   _events_by_video(opinions), all_ids, vdom, sdom)
 
-    # merged per-video segment view: geometry from segments, overlaid by confidence
+    def duration_of(self, vid: str) -> float:
+        v = self.video_by_id.get(vid, {})
+        cands = [num(v.get("duration")) or 0.0]
+        cands += [s["end"] for s in self.merged.get(vid, {}).values() if s["end"] is not None]
+        cands += [e["end"] for e in self.events_by_video.get(vid, [])]
+        d = max(cands) if cands else 0.0
+        return d if d > 0 else 1.0
+
+    def vkey(self, vid: str) -> tuple:
+        """Worst video first (no confidence last), then by id."""
+        c = self.vconf_by_id.get(vid, {}).get("confidence")
+        return (c is None, c if c is not None else 0.0, str(vid))
+
+
+def _merge_segments(segments: list[dict], conf_rows: list[dict]) -> dict[str, dict[str, dict]]:
+    """Per video and segment: geometry from ``segments`` overlaid by confidence; a confidence row
+    missing geometry gets it back (the review queue shows it)."""
     merged: dict[str, dict[str, dict]] = defaultdict(dict)
     for s in segments:
         merged[s["video_id"]][s["segment_id"]] = {
@@ -496,12 +550,15 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
         for k in ("level", "start", "end"):
             if m.get(k) is None and r[k] is not None:
                 m[k] = num(r[k]) if k != "level" else r[k]
-        # fill missing geometry back into the confidence row for the queue
         for k in ("level", "start", "end"):
             if r[k] is None:
                 r[k] = m.get(k)
+    return merged
 
-    events_by_video: dict[str, list[dict]] = defaultdict(list)
+
+def _events_by_video(opinions: list[dict]) -> dict[str, list[dict]]:
+    """Second-opinion events as timeline spans (a point event is a zero-length span)."""
+    out: dict[str, list[dict]] = defaultdict(list)
     for o in opinions:
         if o["kind"] != "event":
             continue
@@ -513,34 +570,16 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
         en = st if en is None else en
         if en < st:
             st, en = en, st
-        events_by_video[o["video_id"]].append({
+        out[o["video_id"]].append({
             "start": st, "end": en, "source": o["source"] or "?",
             "title": f"{o['source'] or '?'} [{fmt_time(st)}–{fmt_time(en)}]\n{_cap(str(o['text'] or ''), 600)}",
         })
+    return out
 
-    all_ids: list[str] = []
-    seen: set[str] = set()
-    for src in (videos, vconf_rows, conf_rows, segments):
-        for r in src:
-            if r["video_id"] not in seen:
-                seen.add(r["video_id"])
-                all_ids.append(r["video_id"])
 
-    def duration_of(vid: str) -> float:
-        v = video_by_id.get(vid, {})
-        cands = [num(v.get("duration")) or 0.0]
-        cands += [s["end"] for s in merged.get(vid, {}).values() if s["end"] is not None]
-        cands += [e["end"] for e in events_by_video.get(vid, [])]
-        d = max(cands) if cands else 0.0
-        return d if d > 0 else 1.0
-
-    # ---- summary
-    seg_conf = [r["confidence"] for r in conf_rows if r["confidence"] is not None]
-    vid_conf = [r["confidence"] for r in vconf_rows if r["confidence"] is not None]
-    seg_tiers = _tier_counts(conf_rows)
-    vid_tiers = _tier_counts(vconf_rows)
-    signal_families, n_signal_values, n_signal_names = _signals_ctx(data.signals)
-    extra = dict(data.extra or {})
+def _errors_and_extra(extra: dict) -> tuple[Any, list[str], list[dict]]:
+    """(error count, the first distinct error messages, the other extra items formatted)."""
+    extra = dict(extra or {})
     errors = None
     for k in list(extra):
         if str(k).strip().lower() in ("errors", "error", "n_errors"):
@@ -552,7 +591,7 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
         errors_list, errors = [str(e) for e in errors], len(errors)
     else:
         errors_list = []
-    extra_items = []
+    items = []
     for k, v in extra.items():
         if isinstance(v, float):
             v = f"{v:,.4g}"
@@ -560,16 +599,25 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
             v = f"{v:,}"
         elif isinstance(v, (dict, list, tuple)):
             v = json.dumps(v, ensure_ascii=False, default=str)
-        extra_items.append({"key": str(k), "value": clip(v, 200)})
-    summary = {
-        "n_videos": len(all_ids), "n_segments": len(segments) or len(conf_rows), "n_scored": len(conf_rows),
+        items.append({"key": str(k), "value": clip(v, 200)})
+    return errors, errors_list, items
+
+
+def _summary_ctx(data: ReportData, view: _ReportView, n_signal_values: int, n_signal_names: int) -> dict:
+    conf_rows = view.conf_rows
+    seg_conf = [r["confidence"] for r in conf_rows if r["confidence"] is not None]
+    vid_conf = [r["confidence"] for r in view.vconf_rows if r["confidence"] is not None]
+    seg_tiers = _tier_counts(conf_rows)
+    errors, errors_list, extra_items = _errors_and_extra(data.extra)
+    return {
+        "n_videos": len(view.all_ids), "n_segments": len(view.segments) or len(conf_rows), "n_scored": len(conf_rows),
         "n_signal_values": n_signal_values, "n_signal_names": n_signal_names,
         "n_opinions": data.opinions.num_rows if data.opinions is not None else 0,
         "mean_conf": float(np.mean(seg_conf)) if seg_conf else None,
         "median_conf": float(np.median(seg_conf)) if seg_conf else None,
         "mean_video_conf": float(np.mean(vid_conf)) if vid_conf else None,
         "null_conf": len(conf_rows) - len(seg_conf),
-        "seg_tiers": _tier_shares(seg_tiers), "vid_tiers": _tier_shares(vid_tiers),
+        "seg_tiers": _tier_shares(seg_tiers), "vid_tiers": _tier_shares(_tier_counts(view.vconf_rows)),
         "review_share": (seg_tiers["review"] / len(conf_rows)) if conf_rows else None,
         **checked_summary(conf_rows),
         "errors": errors, "errors_list": errors_list, "extra": extra_items,
@@ -577,7 +625,8 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
                          label="segment confidence"),
     }
 
-    # ---- levels
+
+def _levels_ctx(conf_rows: list[dict]) -> list[dict]:
     by_level: dict[Any, list[dict]] = defaultdict(list)
     for r in conf_rows:
         by_level[r["level"]].append(r)
@@ -590,38 +639,37 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
             "tiers": _tier_shares(_tier_counts(rows)),
             "hist": hist_svg(vals, len(rows) - len(vals), width=260, height=54, bins=20, label=f"level {lv}"),
         })
+    return levels
 
-    # ---- review queue
+
+def _fault_kinds(truth: list[dict] | None) -> dict[tuple[str, str | None], set[str]]:
+    out: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+    for t in truth or []:
+        if isinstance(t, dict) and t.get("type") == "fault":
+            sid = t.get("segment_id")
+            out[(t.get("video_id"), None if sid is None else str(sid))].add(str(t.get("fault") or "?"))
+    return out
+
+
+def _queue_ctx(data: ReportData, view: _ReportView, review_limit: int) -> tuple[list[dict], dict]:
+    """The review queue (lowest confidence first) and each queued segment's rank."""
+    conf_rows = view.conf_rows
     order = sorted(range(len(conf_rows)), key=lambda i: (
         conf_rows[i]["confidence"] is None, conf_rows[i]["confidence"] or 0.0,
         str(conf_rows[i]["video_id"]), str(conf_rows[i]["segment_id"])))
-    queue_idx = order[: max(review_limit, 0)]
-
-    # DOM ids: arbitrary video/segment ids never reach an id attribute
-    vdom = {vid: f"v{i}" for i, vid in enumerate(all_ids)}
-    sdom: dict[tuple[str, str], str] = {}
-    for vid, segs in merged.items():
-        for j, sid in enumerate(segs):
-            sdom[(vid, sid)] = f"s-{vdom[vid]}-{j}"
-
-    fault_kinds: dict[tuple[str, str], set[str]] = defaultdict(set)
-    if data.truth:
-        for t in data.truth:
-            if isinstance(t, dict) and t.get("type") == "fault":
-                sid = t.get("segment_id")
-                fault_kinds[(t.get("video_id"), None if sid is None else str(sid))].add(str(t.get("fault") or "?"))
-
-    sig_col = data.confidence.column("signals") if (data.confidence is not None and "signals" in data.confidence.column_names) else None
+    fault_kinds = _fault_kinds(data.truth) if data.truth else {}
+    has_sigs = data.confidence is not None and "signals" in data.confidence.column_names
+    sig_col = data.confidence.column("signals") if has_sigs else None
+    verdict_of = verdict_lookup(data.verdicts)
     rank_of: dict[tuple[str, str], int] = {}
     queue = []
-    verdict_of = verdict_lookup(data.verdicts)
-    for rank, i in enumerate(queue_idx, start=1):
+    for rank, i in enumerate(order[: max(review_limit, 0)], start=1):
         r = conf_rows[i]
         key = (r["video_id"], r["segment_id"])
         rank_of[key] = rank
         seg = {}
-        if key in seg_index and data.segments is not None:
-            seg = data.segments.slice(seg_index[key], 1).to_pylist()[0]
+        if key in view.seg_index and data.segments is not None:
+            seg = data.segments.slice(view.seg_index[key], 1).to_pylist()[0]
         sigs = []
         if sig_col is not None:
             parsed = parse_signals(sig_col[i].as_py())
@@ -638,70 +686,73 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
             "actor": seg.get("actor"), "na_fields": list(seg.get("na_fields") or []),
             "details": details, "signals": [{"name": k, "value": v, "color": conf_color(v)} for k, v in sigs],
             "faults": sorted(fault_kinds.get(key, set()) | fault_kinds.get((r["video_id"], None), set())),
-            "vdom": vdom[r["video_id"]], "sdom": sdom.get(key),
+            "vdom": view.vdom[r["video_id"]], "sdom": view.sdom.get(key),
         })
+    return queue, rank_of
 
-    # ---- timelines: every review-queue video, then the worst of the rest
-    tl_ids: list[str] = []
-    for q in queue:
-        if q["video_id"] not in tl_ids:
-            tl_ids.append(q["video_id"])
+
+def _transcript_spans(transcript, dur: float) -> list[dict]:
+    spans = []
+    for e in transcript or []:
+        if not isinstance(e, dict):
+            continue
+        st, en = num(e.get("start")), num(e.get("end"))
+        if st is None:
+            continue
+        en = st if en is None else en
+        if st > dur:
+            continue
+        spans.append({"start": st, "end": min(en, dur), "title": f"[{fmt_time(st)}–{fmt_time(en)}] "
+                      + _cap(str(e.get("text") or ""), 600)})
+    return spans
+
+
+def _timeline(data: ReportData, view: _ReportView, vid: str, rank_of: dict) -> dict:
+    v = view.video_by_id.get(vid, {})
+    vc = view.vconf_by_id.get(vid, {})
+    dur = view.duration_of(vid)
+    segs = [{**s, "rank": rank_of.get((vid, sid)), "dom_id": view.sdom[(vid, sid)]}
+            for sid, s in view.merged.get(vid, {}).items()]
+    thumbs = sorted((t for t in (data.thumbnails or {}).get(vid, []) if t and t[1]), key=lambda t: num(t[0]) or 0.0)
+    if len(thumbs) > MAX_THUMBS:
+        pick = np.linspace(0, len(thumbs) - 1, MAX_THUMBS).round().astype(int)
+        thumbs = [thumbs[i] for i in sorted(set(pick.tolist()))]
+    tl = {
+        "video_id": vid, "dom": view.vdom[vid], "title": v.get("title"), "description": v.get("description"),
+        "duration": dur, "confidence": vc.get("confidence"), "tier": vc.get("tier"),
+        "n_segments": vc.get("n_segments") if vc.get("n_segments") is not None else len(segs),
+        "n_review": vc.get("n_review"), "reasons": list(vc.get("reasons") or []),
+        "segments": segs, "events": view.events_by_video.get(vid, []),
+        "transcript": _transcript_spans(v.get("transcript"), dur),
+        "thumb_times": [num(t) or 0.0 for t, _ in thumbs],
+        "queued": sorted((s["rank"], s["segment_id"], s["dom_id"]) for s in segs if s["rank"]),
+    }
+    tl["svg"] = timeline_svg(tl)
+    srcs = sorted({e["source"] for e in tl["events"]})
+    tl["sources"] = [(name, EVENT_COLORS[i % len(EVENT_COLORS)]) for i, name in enumerate(srcs)]
+    tl["thumbs"] = [{"t": num(t), "uri": data_uri(b)} for t, b in thumbs]
+    return tl
+
+
+def _timelines_ctx(data: ReportData, view: _ReportView, queue: list[dict], rank_of: dict,
+                   extra_timelines: int) -> tuple[list[dict], int]:
+    """Timelines of every review-queue video, then of the worst of the rest."""
+    tl_ids = list(dict.fromkeys(q["video_id"] for q in queue))
     n_queue_videos = len(tl_ids)
-
-    def vkey(vid: str) -> tuple:
-        c = vconf_by_id.get(vid, {}).get("confidence")
-        return (c is None, c if c is not None else 0.0, str(vid))
-
-    rest = sorted((v for v in all_ids if v not in set(tl_ids)), key=vkey)
+    queued = set(tl_ids)
+    rest = sorted((v for v in view.all_ids if v not in queued), key=view.vkey)
     tl_ids += rest[: max(extra_timelines, 0)]
+    return [_timeline(data, view, vid, rank_of) for vid in tl_ids], n_queue_videos
 
-    timelines = []
-    for vid in tl_ids:
-        v = video_by_id.get(vid, {})
-        vc = vconf_by_id.get(vid, {})
-        dur = duration_of(vid)
-        segs = []
-        for sid, s in merged.get(vid, {}).items():
-            segs.append({**s, "rank": rank_of.get((vid, sid)), "dom_id": sdom[(vid, sid)]})
-        transcript = []
-        for e in v.get("transcript") or []:
-            if not isinstance(e, dict):
-                continue
-            st, en = num(e.get("start")), num(e.get("end"))
-            if st is None:
-                continue
-            en = st if en is None else en
-            if st > dur:
-                continue
-            transcript.append({"start": st, "end": min(en, dur), "title": f"[{fmt_time(st)}–{fmt_time(en)}] "
-                               + _cap(str(e.get("text") or ""), 600)})
-        thumbs = sorted((t for t in (data.thumbnails or {}).get(vid, []) if t and t[1]), key=lambda t: num(t[0]) or 0.0)
-        if len(thumbs) > MAX_THUMBS:
-            pick = np.linspace(0, len(thumbs) - 1, MAX_THUMBS).round().astype(int)
-            thumbs = [thumbs[i] for i in sorted(set(pick.tolist()))]
-        tl = {
-            "video_id": vid, "dom": vdom[vid], "title": v.get("title"), "description": v.get("description"),
-            "duration": dur, "confidence": vc.get("confidence"), "tier": vc.get("tier"),
-            "n_segments": vc.get("n_segments") if vc.get("n_segments") is not None else len(segs),
-            "n_review": vc.get("n_review"), "reasons": list(vc.get("reasons") or []),
-            "segments": segs, "events": events_by_video.get(vid, []), "transcript": transcript,
-            "thumb_times": [num(t) or 0.0 for t, _ in thumbs],
-            "queued": sorted((s["rank"], s["segment_id"], s["dom_id"]) for s in segs if s["rank"]),
-        }
-        tl["svg"] = timeline_svg(tl)
-        srcs = sorted({e["source"] for e in tl["events"]})
-        tl["sources"] = [(name, EVENT_COLORS[i % len(EVENT_COLORS)]) for i, name in enumerate(srcs)]
-        tl["thumbs"] = [{"t": num(t), "uri": data_uri(b)} for t, b in thumbs]
-        timelines.append(tl)
-    tl_doms = {t["video_id"]: t["dom"] for t in timelines}
 
-    # ---- confidence map
-    map_ids = sorted(all_ids, key=vkey)
+def _map_ctx(view: _ReportView, tl_doms: dict[str, str]) -> tuple[list[str], list[dict]]:
+    """The confidence map: every video, worst first (the first MAX_MAP_ROWS rows)."""
+    map_ids = sorted(view.all_ids, key=view.vkey)
     map_rows = []
     for vid in map_ids[:MAX_MAP_ROWS]:
-        v = video_by_id.get(vid, {})
-        vc = vconf_by_id.get(vid, {})
-        segs = list(merged.get(vid, {}).values())
+        v = view.video_by_id.get(vid, {})
+        vc = view.vconf_by_id.get(vid, {})
+        segs = list(view.merged.get(vid, {}).values())
         n_rev = vc.get("n_review")
         if n_rev is None:
             n_rev = sum(1 for s in segs if s["tier"] == "review")
@@ -709,20 +760,29 @@ def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int
             "video_id": vid, "title": v.get("title"), "confidence": vc.get("confidence"), "tier": vc.get("tier"),
             "n_segments": vc.get("n_segments") if vc.get("n_segments") is not None else len(segs),
             "n_review": n_rev, "reasons": list(vc.get("reasons") or []),
-            "strip": strip_svg(segs, duration_of(vid)), "timeline": tl_doms.get(vid),
+            "strip": strip_svg(segs, view.duration_of(vid)), "timeline": tl_doms.get(vid),
             "search": f"{vid} {v.get('title') or ''}".lower()[:300],
         })
+    return map_ids, map_rows
 
-    segs_by_video = {vid: list(s.keys()) for vid, s in merged.items()}
-    lens = _lens_ctx(data, vconf_by_id)
+
+def build_context(data: ReportData, review_limit: int = 50, extra_timelines: int = 30) -> dict:
+    """Everything the report template renders, section by section."""
+    view = _ReportView.build(data)
+    signal_families, n_signal_values, n_signal_names = _signals_ctx(data.signals)
+    summary = _summary_ctx(data, view, n_signal_values, n_signal_names)
+    queue, rank_of = _queue_ctx(data, view, review_limit)
+    timelines, n_queue_videos = _timelines_ctx(data, view, queue, rank_of, extra_timelines)
+    map_ids, map_rows = _map_ctx(view, {t["video_id"]: t["dom"] for t in timelines})
+    segs_by_video = {vid: list(s.keys()) for vid, s in view.merged.items()}
     return {
-        "lens": lens,
+        "lens": _lens_ctx(data, view.vconf_by_id),
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "summary": summary, "signal_families": signal_families, "levels": levels,
+        "summary": summary, "signal_families": signal_families, "levels": _levels_ctx(view.conf_rows),
         "map_rows": map_rows, "map_total": len(map_ids), "map_cap": MAX_MAP_ROWS,
-        "queue": queue, "review_limit": review_limit, "n_candidates": len(conf_rows),
+        "queue": queue, "review_limit": review_limit, "n_candidates": len(view.conf_rows),
         "timelines": timelines, "n_queue_videos": n_queue_videos,
-        "faults": _truth_ctx(data.truth, conf_rows, segs_by_video),
+        "faults": _truth_ctx(data.truth, view.conf_rows, segs_by_video),
         "tier_colors": TIER_COLORS,
         "verdicts": verdicts_ctx(data.verdicts, data.cascade),
     }

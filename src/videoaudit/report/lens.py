@@ -115,6 +115,124 @@ def _thumb(thumbnails: dict, vid: str) -> str | None:
     return data_uri(ts[len(ts) // 2][1]) if ts else None
 
 
+def _categories(rows: list[dict], own_cat: dict[str, str], zero_shot: dict[str, str]):
+    """(category per video, where categories come from, categories by count, colour per category)."""
+    cat_of = {r["video_id"]: own_cat.get(r["video_id"]) or r.get("zero_shot_label") or zero_shot.get(r["video_id"])
+              for r in rows}
+    cat_source = ("dataset" if own_cat else "zero-shot label") if any(cat_of.values()) else None
+    counts: dict[str, int] = defaultdict(int)
+    for c in cat_of.values():
+        if c:
+            counts[c] += 1
+    cats = sorted(counts, key=lambda c: (-counts[c], c))
+    colour = {c: PALETTE[i] if i < len(PALETTE) else OTHER for i, c in enumerate(cats)}
+    return cat_of, cat_source, counts, cats, colour
+
+
+def _map_points(mapped: list[dict], cat_of: dict, colour: dict, vconf: dict, title_of: dict) -> list[dict]:
+    points = []
+    for r in reversed(mapped):  # lowest confidence drawn last (on top)
+        vid = r["video_id"]
+        vc = vconf.get(vid, {})
+        c = num(vc.get("confidence"))
+        tier = vc.get("tier")
+        points.append({
+            "x": float(r["map_x"]), "y": float(r["map_y"]),
+            "category": colour.get(cat_of.get(vid), OTHER), "confidence": conf_color(c),
+            "tier": TIER_COLORS.get(tier, OTHER),
+            "title": f"{vid} · {title_of.get(vid) or ''}\ncategory: {cat_of.get(vid) or '—'}"
+                     f" · confidence: {'—' if c is None else f'{c:.2f}'} · tier: {tier or '—'}",
+        })
+    return points
+
+
+def _lens_panel(lens: str, rows: list[dict], dom: str, own_cat: dict, zero_shot: dict, title_of: dict,
+                vconf: dict, thumbnails: dict) -> dict:
+    """One lens's map, most unique / representative videos and near-duplicate pairs."""
+    cat_of, cat_source, counts, cats, colour = _categories(rows, own_cat, zero_shot)
+    mapped = [r for r in rows if num(r.get("map_x")) is not None and num(r.get("map_y")) is not None]
+    mapped.sort(key=lambda r: (num(vconf.get(r["video_id"], {}).get("confidence")) or 0.0))
+    mapped = mapped[:MAX_POINTS]
+    points = _map_points(mapped, cat_of, colour, vconf, title_of)
+
+    def card(r: dict, key: str) -> dict:
+        vid = r["video_id"]
+        return {"video_id": vid, "title": title_of.get(vid), "value": num(r.get(key)),
+                "pct": num(r.get("uniqueness_pct")), "thumb": _thumb(thumbnails, vid),
+                "confidence": num(vconf.get(vid, {}).get("confidence"))}
+
+    uniq = sorted((r for r in rows if num(r.get("uniqueness")) is not None), key=lambda r: -r["uniqueness"])
+    rep = sorted((r for r in rows if num(r.get("representativeness")) is not None),
+                 key=lambda r: -r["representativeness"])
+    pairs = sorted({tuple(sorted((r["video_id"], d))) for r in rows for d in (r.get("near_duplicates") or [])
+                    if d and d != r["video_id"]})
+    return {
+        "lens": lens, "backend": rows[0].get("backend"), "method": rows[0].get("map_method"),
+        "n": len(rows), "n_mapped": len(mapped), "dom": dom,
+        "svg": map_svg(points, dom) if points else None,
+        "legend": [(c, colour[c], counts[c]) for c in cats[:len(PALETTE)]] + (
+            [("other", OTHER, sum(counts[c] for c in cats[len(PALETTE):]))] if len(cats) > len(PALETTE) else []),
+        "cat_source": cat_source,
+        "unique": [card(r, "uniqueness") for r in uniq[:TOP]],
+        "representative": [card(r, "representativeness") for r in rep[:TOP]],
+        "pairs": [{"a": a, "b": b, "ta": title_of.get(a), "tb": title_of.get(b)} for a, b in pairs[:MAX_PAIRS]],
+        "n_pairs": len(pairs),
+    }
+
+
+def _cross_panels(cl: list[dict], title_of: dict, thumbnails: dict) -> list[dict]:
+    """Per pair of lenses: the Jaccard distribution and the videos with the least overlap."""
+    cross = []
+    by_pair: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in cl:
+        by_pair[(r["lens_a"], r["lens_b"])].append(r)
+    for (a, b), rows in sorted(by_pair.items()):
+        vals = [float(r["jaccard"]) for r in rows if num(r.get("jaccard")) is not None]
+        low = sorted((r for r in rows if num(r.get("jaccard")) is not None), key=lambda r: r["jaccard"])[:TOP]
+        if {a, b} == {"visual", "transcript"}:
+            meaning = "look alike but are talked about differently (or the reverse)"
+        else:
+            meaning = f"are neighbours in the {a} lens but not in the {b} lens (or the reverse)"
+        cross.append({
+            "a": a, "b": b, "k": rows[0].get("k"), "n": len(vals), "values": vals,
+            "mean": float(np.mean(vals)) if vals else None, "median": float(np.median(vals)) if vals else None,
+            "meaning": meaning,
+            "low": [{"video_id": r["video_id"], "title": title_of.get(r["video_id"]), "jaccard": float(r["jaccard"]),
+                     "thumb": _thumb(thumbnails, r["video_id"])} for r in low],
+        })
+    return cross
+
+
+def _contrast_label(first: str, second: str) -> str:
+    if (first, second) == ("visual", "transcript"):
+        return "look alike but are talked about differently"
+    if (first, second) == ("transcript", "visual"):
+        return "are talked about alike but look different"
+    return f"are neighbours in {first} but far apart in {second}"
+
+
+def _contrast_panels(c: dict, vectors: dict | None, title_of: dict, thumbnails: dict) -> list[dict]:
+    """Concrete pairs both ways between the two lenses of the cross panel ``c`` (needs the vectors)."""
+    va, vb = (vectors or {}).get(c["a"]), (vectors or {}).get(c["b"])
+    if va is None or vb is None:
+        return []
+    common = sorted(set(va[0]) & set(vb[0]))
+    if not (3 <= len(common) <= MAX_PAIR_VIDEOS):
+        return []
+    pa_, pb_ = ({v: i for i, v in enumerate(x[0])} for x in (va, vb))
+    A = va[1][[pa_[v] for v in common]]
+    B = vb[1][[pb_[v] for v in common]]
+    k = int(c["k"] or 5)
+    out = []
+    for first, second, A1, B1 in ((c["a"], c["b"], A, B), (c["b"], c["a"], B, A)):
+        pairs = contrast_pairs(common, A1, B1, k=k)
+        for p in pairs:
+            p["ta"], p["tb"] = title_of.get(p["a_id"]), title_of.get(p["b_id"])
+            p["thumb_a"], p["thumb_b"] = _thumb(thumbnails, p["a_id"]), _thumb(thumbnails, p["b_id"])
+        out.append({"near": first, "far": second, "label": _contrast_label(first, second), "pairs": pairs})
+    return out
+
+
 def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, videos: list[dict],
                  vconf: dict[str, dict], thumbnails: dict,
                  vectors: dict[str, tuple[list[str], np.ndarray]] | None = None) -> dict | None:
@@ -136,100 +254,10 @@ def lens_context(lens_videos: pa.Table | None, cross_lens: pa.Table | None, vide
     for r in lv:
         if r.get("zero_shot_label") and r["video_id"] not in zero_shot:
             zero_shot[r["video_id"]] = r["zero_shot_label"]
-
-    lenses = []
-    for lens in sorted(by_lens, key=lambda n: (("visual", "grounding", "transcript") + (n,)).index(n)):
-        rows = by_lens[lens]
-        cat_of = {r["video_id"]: own_cat.get(r["video_id"]) or r.get("zero_shot_label") or zero_shot.get(r["video_id"])
-                  for r in rows}
-        cat_source = ("dataset" if own_cat else "zero-shot label") if any(cat_of.values()) else None
-        counts: dict[str, int] = defaultdict(int)
-        for c in cat_of.values():
-            if c:
-                counts[c] += 1
-        cats = sorted(counts, key=lambda c: (-counts[c], c))
-        colour = {c: PALETTE[i] if i < len(PALETTE) else OTHER for i, c in enumerate(cats)}
-        mapped = [r for r in rows if num(r.get("map_x")) is not None and num(r.get("map_y")) is not None]
-        mapped.sort(key=lambda r: (num(vconf.get(r["video_id"], {}).get("confidence")) or 0.0))
-        mapped = mapped[:MAX_POINTS]
-        points = []
-        for r in reversed(mapped):  # lowest confidence drawn last (on top)
-            vid = r["video_id"]
-            vc = vconf.get(vid, {})
-            c = num(vc.get("confidence"))
-            tier = vc.get("tier")
-            points.append({
-                "x": float(r["map_x"]), "y": float(r["map_y"]),
-                "category": colour.get(cat_of.get(vid), OTHER), "confidence": conf_color(c),
-                "tier": TIER_COLORS.get(tier, OTHER),
-                "title": f"{vid} · {title_of.get(vid) or ''}\ncategory: {cat_of.get(vid) or '—'}"
-                         f" · confidence: {'—' if c is None else f'{c:.2f}'} · tier: {tier or '—'}",
-            })
-        dom = f"lensmap-{len(lenses)}"
-
-        def card(r: dict, key: str) -> dict:
-            vid = r["video_id"]
-            return {"video_id": vid, "title": title_of.get(vid), "value": num(r.get(key)),
-                    "pct": num(r.get("uniqueness_pct")), "thumb": _thumb(thumbnails, vid),
-                    "confidence": num(vconf.get(vid, {}).get("confidence"))}
-
-        uniq = sorted((r for r in rows if num(r.get("uniqueness")) is not None), key=lambda r: -r["uniqueness"])
-        rep = sorted((r for r in rows if num(r.get("representativeness")) is not None),
-                     key=lambda r: -r["representativeness"])
-        pairs = sorted({tuple(sorted((r["video_id"], d))) for r in rows for d in (r.get("near_duplicates") or [])
-                        if d and d != r["video_id"]})
-        lenses.append({
-            "lens": lens, "backend": rows[0].get("backend"), "method": rows[0].get("map_method"),
-            "n": len(rows), "n_mapped": len(mapped), "dom": dom,
-            "svg": map_svg(points, dom) if points else None,
-            "legend": [(c, colour[c], counts[c]) for c in cats[:len(PALETTE)]] + (
-                [("other", OTHER, sum(counts[c] for c in cats[len(PALETTE):]))] if len(cats) > len(PALETTE) else []),
-            "cat_source": cat_source,
-            "unique": [card(r, "uniqueness") for r in uniq[:TOP]],
-            "representative": [card(r, "representativeness") for r in rep[:TOP]],
-            "pairs": [{"a": a, "b": b, "ta": title_of.get(a), "tb": title_of.get(b)} for a, b in pairs[:MAX_PAIRS]],
-            "n_pairs": len(pairs),
-        })
-
-    cross = []
-    by_pair: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in cl:
-        by_pair[(r["lens_a"], r["lens_b"])].append(r)
-    for (a, b), rows in sorted(by_pair.items()):
-        vals = [float(r["jaccard"]) for r in rows if num(r.get("jaccard")) is not None]
-        low = sorted((r for r in rows if num(r.get("jaccard")) is not None), key=lambda r: r["jaccard"])[:TOP]
-        pair = {a, b}
-        if pair == {"visual", "transcript"}:
-            meaning = "look alike but are talked about differently (or the reverse)"
-        else:
-            meaning = f"are neighbours in the {a} lens but not in the {b} lens (or the reverse)"
-        cross.append({
-            "a": a, "b": b, "k": rows[0].get("k"), "n": len(vals), "values": vals,
-            "mean": float(np.mean(vals)) if vals else None, "median": float(np.median(vals)) if vals else None,
-            "meaning": meaning,
-            "low": [{"video_id": r["video_id"], "title": title_of.get(r["video_id"]), "jaccard": float(r["jaccard"]),
-                     "thumb": _thumb(thumbnails, r["video_id"])} for r in low],
-        })
+    order = sorted(by_lens, key=lambda n: (("visual", "grounding", "transcript") + (n,)).index(n))
+    lenses = [_lens_panel(lens, by_lens[lens], f"lensmap-{i}", own_cat, zero_shot, title_of, vconf, thumbnails)
+              for i, lens in enumerate(order)]
+    cross = _cross_panels(cl, title_of, thumbnails)
     for c in cross:
-        c["pairs"] = []
-        va, vb = (vectors or {}).get(c["a"]), (vectors or {}).get(c["b"])
-        if va is None or vb is None:
-            continue
-        common = sorted(set(va[0]) & set(vb[0]))
-        if not (3 <= len(common) <= MAX_PAIR_VIDEOS):
-            continue
-        pa_, pb_ = ({v: i for i, v in enumerate(x[0])} for x in (va, vb))
-        A = va[1][[pa_[v] for v in common]]
-        B = vb[1][[pb_[v] for v in common]]
-        k = int(c["k"] or 5)
-        for first, second, A1, B1 in ((c["a"], c["b"], A, B), (c["b"], c["a"], B, A)):
-            pairs = contrast_pairs(common, A1, B1, k=k)
-            for p in pairs:
-                p["ta"], p["tb"] = title_of.get(p["a_id"]), title_of.get(p["b_id"])
-                p["thumb_a"], p["thumb_b"] = (_thumb(thumbnails, p["a_id"]),
-                                              _thumb(thumbnails, p["b_id"]))
-            label = (("look alike but are talked about differently" if (first, second) == ("visual", "transcript")
-                      else "are talked about alike but look different" if (first, second) == ("transcript", "visual")
-                      else f"are neighbours in {first} but far apart in {second}"))
-            c["pairs"].append({"near": first, "far": second, "label": label, "pairs": pairs})
+        c["pairs"] = _contrast_panels(c, vectors, title_of, thumbnails)
     return {"lenses": lenses, "cross": cross, "tier_colors": TIER_COLORS}
