@@ -405,6 +405,282 @@ def inject_faults(rows: list[dict], seed: int, rate: float = 0.25,
     return got.rows, got.truth
 
 
+class _Injector:
+    """The state of one :func:`inject` call: faulty copies, what is faulted, and the truth."""
+
+    def __init__(self, ctx: _Ctx, out: list[dict], rng: random.Random, named: bool):
+        self.ctx, self.out, self.rng, self.named = ctx, out, rng, named
+        self.faulted: set[tuple[int, int]] = set()
+        self.blocked: set[tuple[int, int]] = set()  # parents and children of faulted nodes
+        self.records: list[tuple[tuple[int, int], dict]] = []
+        self.degenerate_count = 0  # deals the degenerate variants round-robin
+
+    def mark(self, c: tuple[int, int], kind: str, detail: str) -> None:
+        self.faulted.add(c)
+        self.blocked.update(self.ctx.family(c))
+        node = self.ctx.node(c)
+        rec = {"type": "fault", "video_id": self.ctx.rows[c[0]].get("video_uid"),
+               "segment_id": node.get("node_id"), "fault": kind, "detail": detail}
+        if self.named:
+            rec["family"] = fault_family(kind)
+        self.records.append((c, rec))
+
+    def ok(self, c: tuple[int, int], strict: bool) -> bool:
+        return c not in self.faulted and not (strict and c in self.blocked)
+
+    def onode(self, c: tuple[int, int]) -> dict:
+        """The faulty copy of node ``c``."""
+        return self.out[c[0]]["nodes"][c[1]]
+
+    def run(self, kinds: list[str], order: list[tuple[int, int]], target: int) -> None:
+        """Deal ``kinds`` round-robin over ``order`` until ``target`` nodes are faulted."""
+        dead: set[str] = set()
+        k_i = 0
+        # Per (kind, strictness) cursor into ``order``: a node passed over once (faulted,
+        # blocked, or unfit for that kind) is not looked at again, so injection stays linear.
+        cursor: dict[tuple[str, bool], int] = {}
+        while len(self.faulted) < target and len(dead) < len(kinds):
+            kind = kinds[k_i % len(kinds)]
+            k_i += 1
+            if kind in dead:
+                continue
+            done = False
+            for strict in (True, False):
+                i = cursor.get((kind, strict), 0)
+                while i < len(order):
+                    c = order[i]
+                    i += 1
+                    if self.ok(c, strict) and APPLY[kind](self, c, strict):
+                        done = True
+                        break
+                cursor[(kind, strict)] = i
+                if done:
+                    break
+            if not done:
+                dead.add(kind)
+
+
+# ---- one function per existing kind: apply to candidate c, return True if applied
+
+def _swap_cross_video(inj: _Injector, c, strict: bool) -> bool:
+    ctx = inj.ctx
+
+    def fits(p):
+        return p[0] != c[0] and bool(_get(ctx.node(p)["gpt"], "summary", "brief"))
+
+    level = ctx.node(c).get("level") or 0
+    src = None
+    for lv in sorted(ctx.gpt_by_level, key=lambda lv: (abs(lv - level), lv)):  # nearest level first
+        src = _pick(inj.rng, ctx.gpt_by_level[lv], fits)
+        if src is not None:
+            break
+    if src is None:
+        return False
+    inj.onode(c)["gpt"] = copy.deepcopy(ctx.node(src)["gpt"])
+    s = ctx.node(src)
+    inj.mark(c, "swap_cross_video", f"all gpt fields taken from video {ctx.rows[src[0]].get('video_uid')} "
+                                    f"node {s.get('node_id')} (level {s.get('level')})")
+    return True
+
+
+def _swap_within_video(inj: _Injector, c, strict: bool) -> bool:
+    ctx = inj.ctx
+    me = ctx.node(c)
+    mine = _get(me["gpt"], "summary", "brief")
+    pool = [p for p in ctx.gpt_by_row[c[0]] if p != c and inj.ok(p, strict)
+            and p not in ctx.family(c) and not _overlaps(me, ctx.node(p))
+            and _get(ctx.node(p)["gpt"], "summary", "brief") != mine]
+    if strict:
+        pool = [p for p in pool if not (ctx.family(p) & inj.faulted)]
+    if not pool:
+        return False
+    p = inj.rng.choice(pool)
+    inj.onode(c)["gpt"] = copy.deepcopy(ctx.node(p)["gpt"])
+    inj.onode(p)["gpt"] = copy.deepcopy(me["gpt"])
+    inj.mark(c, "swap_within_video", f"gpt fields exchanged with node {ctx.node(p).get('node_id')}")
+    inj.mark(p, "swap_within_video", f"gpt fields exchanged with node {me.get('node_id')}")
+    return True
+
+
+def _hallucinated_object(inj: _Injector, c, strict: bool) -> bool:
+    text = inj.ctx.text[c[0]]
+    choices = [h for h in HALLUCINATION_OBJECTS if h[0] not in text]
+    if not choices:
+        return False
+    key, clause, sentence = inj.rng.choice(choices)
+    node = inj.onode(c)
+    brief = (_get(node["gpt"], "summary", "brief") or "").strip().rstrip(".")
+    detailed = (_get(node["gpt"], "summary", "detailed") or "").strip()
+    _set(node, "summary", "brief", f"{brief}, {clause}." if brief else f"{clause[0].upper()}{clause[1:]}.")
+    _set(node, "summary", "detailed", f"{detailed} {sentence}".strip())
+    inj.mark(c, "hallucinated_object", f"added a {key} that appears nowhere in the video's texts")
+    return True
+
+
+def _wrong_actor(inj: _Injector, c, strict: bool) -> bool:
+    old = _get(inj.ctx.node(c)["gpt"], "action", "actor")
+    if _is_na(old):
+        return False
+    text = inj.ctx.text[c[0]]
+    choices = [a for k, a in FOREIGN_ACTORS if k not in text]
+    if not choices:
+        return False
+    new = inj.rng.choice(choices)
+    _set(inj.onode(c), "action", "actor", new)
+    inj.mark(c, "wrong_actor", f"actor {_short(old, 50)!r} replaced by {new!r}")
+    return True
+
+
+def _moved_boundaries(inj: _Injector, c, strict: bool) -> bool:
+    node = inj.ctx.node(c)
+    if node.get("parent_id") is None or node.get("start") is None or node.get("end") is None:
+        return False
+    start, end = float(node["start"]), float(node["end"])
+    dur = end - start
+    vend = inj.ctx.video_end[c[0]]
+    if dur <= 0 or vend <= 0:
+        return False
+    frac = inj.rng.uniform(0.25, 0.6)
+    delta = frac * dur * inj.rng.choice((-1.0, 1.0))
+    if start + delta < 0 or end + delta > vend:
+        delta = -delta
+    if start + delta < 0 or end + delta > vend:  # too long to move either way: shrink instead
+        new_start, new_end = start + abs(delta), end
+    else:
+        new_start, new_end = start + delta, end + delta
+    new_start, new_end = round(new_start, 2), round(new_end, 2)
+    inj.onode(c)["start"], inj.onode(c)["end"] = new_start, new_end
+    inj.mark(c, "moved_boundaries", f"[{start:.2f}, {end:.2f}] -> [{new_start:.2f}, {new_end:.2f}] "
+                                    f"({frac:.0%} of {dur:.2f} s)")
+    return True
+
+
+def _degenerate_text(inj: _Injector, c, strict: bool) -> bool:
+    rng, gpt = inj.rng, inj.ctx.node(c)["gpt"]
+    node = inj.onode(c)
+    variant = DEGENERATE_VARIANTS[inj.degenerate_count % len(DEGENERATE_VARIANTS)]
+    detailed = _get(gpt, "summary", "detailed") or ""
+    if variant == "truncation":
+        lo, hi = int(len(detailed) * 0.35), int(len(detailed) * 0.65)
+        cuts = [i for i in range(max(lo, 1), hi) if detailed[i - 1].isalpha() and detailed[i].isalpha()
+                and i >= 2 and detailed[i - 2].isalpha()]
+        if not cuts:
+            variant = "refusal"
+        else:
+            cut = rng.choice(cuts)
+            _set(node, "summary", "detailed", detailed[:cut])
+            detail = f"truncation: cut mid-word at character {cut} of {len(detailed)}"
+    if variant == "repetition":
+        base = _get(gpt, "action", "detailed")
+        if _is_na(base):
+            base = _get(gpt, "summary", "brief") or "the person does the task"
+        sentence = _first_sentence(base)
+        sentence = sentence[:1].lower() + sentence[1:]
+        n = rng.randint(6, 9)
+        _set(node, "summary", "detailed", " ".join([f"{sentence}."] * n))
+        detail = f"repetition: one sentence repeated {n} times"
+    if variant == "refusal":
+        _set(node, "summary", "detailed", rng.choice(REFUSALS))
+        detail = "refusal: boilerplate instead of a description"
+    inj.degenerate_count += 1
+    inj.mark(c, "degenerate_text", detail)
+    return True
+
+
+def _other_action_source(inj: _Injector, c) -> tuple[int, int] | None:
+    """A gpt node of another video (else a non-overlapping one of this video) with another action."""
+    ctx, rng = inj.ctx, inj.rng
+    mine = (_get(ctx.node(c)["gpt"], "action", "brief") or "").strip().lower()
+
+    def fits(p):
+        brief = _get(ctx.node(p)["gpt"], "action", "brief")
+        return (not _is_na(brief) and brief.strip().lower() != mine
+                and _get(ctx.node(p)["gpt"], "summary", "brief"))
+    p = _pick(rng, ctx.gpt_nodes, lambda p: p[0] != c[0] and fits(p))
+    if p is None:
+        p = _pick(rng, ctx.gpt_by_row[c[0]], lambda p: p != c and fits(p) and not _overlaps(ctx.node(c), ctx.node(p)))
+    return p
+
+
+def _brief_contradicts_detailed(inj: _Injector, c, strict: bool) -> bool:
+    picked = _other_action_source(inj, c)
+    if picked is None:
+        return False
+    src = inj.ctx.node(picked)
+    node = inj.onode(c)
+    _set(node, "summary", "brief", _get(src["gpt"], "summary", "brief"))
+    _set(node, "action", "brief", _get(src["gpt"], "action", "brief"))
+    inj.mark(c, "brief_contradicts_detailed", f"summary.brief and action.brief from node {src.get('node_id')} "
+                                              f"({_short(_get(src['gpt'], 'action', 'brief'), 40)!r})")
+    return True
+
+
+def _parent_mismatch(inj: _Injector, c, strict: bool) -> bool:
+    ctx = inj.ctx
+    if ctx.gpt_children(c) < 1 and ctx.n_children(c) < 2:
+        return False
+    sp = _pick(inj.rng, ctx.gpt_nodes,
+               lambda p: p[0] != c[0] and bool(_get(ctx.node(p)["gpt"], "summary", "detailed")))
+    if sp is None:
+        return False
+    src = ctx.node(sp)
+    node = inj.onode(c)
+    _set(node, "summary", "brief", _get(src["gpt"], "summary", "brief") or "")
+    _set(node, "summary", "detailed", _get(src["gpt"], "summary", "detailed"))
+    inj.mark(c, "parent_mismatch", f"summary taken from unrelated node {src.get('node_id')} of video "
+                                   f"{ctx.rows[sp[0]].get('video_uid')}; the children no longer match it")
+    return True
+
+
+def _wrong_na(inj: _Injector, c, strict: bool) -> bool:
+    old = _get(inj.ctx.node(c)["gpt"], "action", "brief")
+    if _is_na(old):
+        return False
+    node = inj.onode(c)
+    for key in ("brief", "detailed", "actor"):
+        _set(node, "action", key, NA)
+    inj.mark(c, "wrong_na", f"action {_short(old, 40)!r} (visible) set to N/A")
+    return True
+
+
+def _made(kind: str) -> Callable[[_Injector, tuple[int, int], bool], bool]:
+    """A fine / unfamiliar kind: its MAKERS entry, applied only when the text really changes."""
+    def apply_made(inj: _Injector, c, strict: bool) -> bool:
+        got = MAKERS[kind](inj.ctx, c, inj.rng)
+        if got is None or got[0] == inj.ctx.node(c)["gpt"]:  # a fault must change the text
+            return False
+        inj.onode(c)["gpt"] = got[0]
+        inj.mark(c, kind, got[1])
+        return True
+    return apply_made
+
+
+APPLY: dict[str, Callable[[_Injector, tuple[int, int], bool], bool]] = {
+    "swap_cross_video": _swap_cross_video,
+    "swap_within_video": _swap_within_video,
+    "hallucinated_object": _hallucinated_object,
+    "wrong_actor": _wrong_actor,
+    "moved_boundaries": _moved_boundaries,
+    "degenerate_text": _degenerate_text,
+    "brief_contradicts_detailed": _brief_contradicts_detailed,
+    "parent_mismatch": _parent_mismatch,
+    "wrong_na": _wrong_na,
+    **{k: _made(k) for k in MAKERS},
+}
+
+
+def _eligibility(ctx: _Ctx, kinds: list[str]) -> tuple[dict[str, int], int]:
+    """(eligible nodes per kind, nodes that at least one kind fits)."""
+    per_kind = {k: 0 for k in kinds}
+    eligible = 0
+    for c in ctx.gpt_nodes:
+        fits = [k for k in kinds if ELIGIBLE[k](ctx, c)]
+        for k in fits:
+            per_kind[k] += 1
+        eligible += bool(fits)
+    return per_kind, eligible
+
+
 def inject(rows: list[dict], seed: int, rate: float = 0.25, kinds: Iterable[str] | None = None) -> Injection:
     """Fault about ``rate`` of the eligible gpt-bearing nodes of ``rows``, one fault per node.
 
@@ -423,248 +699,17 @@ def inject(rows: list[dict], seed: int, rate: float = 0.25, kinds: Iterable[str]
     unknown = [k for k in kinds if k not in ALL_KINDS]
     if unknown:
         raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(ALL_KINDS)}")
-    out = copy.deepcopy(rows)
     ctx = _Ctx(rows)
-    rng = random.Random(f"videoaudit-sample/faults/{seed}")
+    inj = _Injector(ctx, copy.deepcopy(rows), random.Random(f"videoaudit-sample/faults/{seed}"), named)
     order = list(ctx.gpt_nodes)
-    rng.shuffle(order)
-    per_kind = {k: 0 for k in kinds}
-    eligible = 0
-    for c in ctx.gpt_nodes:
-        fits = [k for k in kinds if ELIGIBLE[k](ctx, c)]
-        for k in fits:
-            per_kind[k] += 1
-        eligible += bool(fits)
+    inj.rng.shuffle(order)
+    per_kind, eligible = _eligibility(ctx, kinds)
     target = round(rate * eligible)
     if rate > 0 and eligible and target == 0:
         target = 1
-    faulted: set[tuple[int, int]] = set()
-    blocked: set[tuple[int, int]] = set()
-    records: list[tuple[tuple[int, int], dict]] = []
-    dead: set[str] = set()
-    variant_counter = [0]
-
-    def mark(c: tuple[int, int], kind: str, detail: str) -> None:
-        faulted.add(c)
-        blocked.update(ctx.family(c))
-        node = ctx.node(c)
-        rec = {"type": "fault", "video_id": ctx.rows[c[0]].get("video_uid"),
-               "segment_id": node.get("node_id"), "fault": kind, "detail": detail}
-        if named:
-            rec["family"] = fault_family(kind)
-        records.append((c, rec))
-
-    def ok(c: tuple[int, int], strict: bool) -> bool:
-        return c not in faulted and not (strict and c in blocked)
-
-    def onode(c: tuple[int, int]) -> dict:
-        return out[c[0]]["nodes"][c[1]]
-
-    # ---- one function per kind: apply to candidate c, return True if applied
-    def swap_cross_video(c, strict):
-        def fits(p):
-            return p[0] != c[0] and bool(_get(ctx.node(p)["gpt"], "summary", "brief"))
-
-        level = ctx.node(c).get("level") or 0
-        src = None
-        for lv in sorted(ctx.gpt_by_level, key=lambda lv: (abs(lv - level), lv)):  # nearest level first
-            src = _pick(rng, ctx.gpt_by_level[lv], fits)
-            if src is not None:
-                break
-        if src is None:
-            return False
-        onode(c)["gpt"] = copy.deepcopy(ctx.node(src)["gpt"])
-        s = ctx.node(src)
-        mark(c, "swap_cross_video", f"all gpt fields taken from video {ctx.rows[src[0]].get('video_uid')} "
-                                    f"node {s.get('node_id')} (level {s.get('level')})")
-        return True
-
-    def swap_within_video(c, strict):
-        me = ctx.node(c)
-        mine = _get(me["gpt"], "summary", "brief")
-        pool = [p for p in ctx.gpt_by_row[c[0]] if p != c and ok(p, strict)
-                and p not in ctx.family(c) and not _overlaps(me, ctx.node(p))
-                and _get(ctx.node(p)["gpt"], "summary", "brief") != mine]
-        if strict:
-            pool = [p for p in pool if not (ctx.family(p) & faulted)]
-        if not pool:
-            return False
-        p = rng.choice(pool)
-        onode(c)["gpt"] = copy.deepcopy(ctx.node(p)["gpt"])
-        onode(p)["gpt"] = copy.deepcopy(me["gpt"])
-        mark(c, "swap_within_video", f"gpt fields exchanged with node {ctx.node(p).get('node_id')}")
-        mark(p, "swap_within_video", f"gpt fields exchanged with node {me.get('node_id')}")
-        return True
-
-    def hallucinated_object(c, strict):
-        text = ctx.text[c[0]]
-        choices = [h for h in HALLUCINATION_OBJECTS if h[0] not in text]
-        if not choices:
-            return False
-        key, clause, sentence = rng.choice(choices)
-        node = onode(c)
-        brief = (_get(node["gpt"], "summary", "brief") or "").strip().rstrip(".")
-        detailed = (_get(node["gpt"], "summary", "detailed") or "").strip()
-        _set(node, "summary", "brief", f"{brief}, {clause}." if brief else f"{clause[0].upper()}{clause[1:]}.")
-        _set(node, "summary", "detailed", f"{detailed} {sentence}".strip())
-        mark(c, "hallucinated_object", f"added a {key} that appears nowhere in the video's texts")
-        return True
-
-    def wrong_actor(c, strict):
-        old = _get(ctx.node(c)["gpt"], "action", "actor")
-        if _is_na(old):
-            return False
-        text = ctx.text[c[0]]
-        choices = [a for k, a in FOREIGN_ACTORS if k not in text]
-        if not choices:
-            return False
-        new = rng.choice(choices)
-        _set(onode(c), "action", "actor", new)
-        mark(c, "wrong_actor", f"actor {_short(old, 50)!r} replaced by {new!r}")
-        return True
-
-    def moved_boundaries(c, strict):
-        node = ctx.node(c)
-        if node.get("parent_id") is None or node.get("start") is None or node.get("end") is None:
-            return False
-        start, end = float(node["start"]), float(node["end"])
-        dur = end - start
-        vend = ctx.video_end[c[0]]
-        if dur <= 0 or vend <= 0:
-            return False
-        frac = rng.uniform(0.25, 0.6)
-        delta = frac * dur * rng.choice((-1.0, 1.0))
-        if start + delta < 0 or end + delta > vend:
-            delta = -delta
-        if start + delta < 0 or end + delta > vend:  # too long to move either way: shrink instead
-            new_start, new_end = start + abs(delta), end
-        else:
-            new_start, new_end = start + delta, end + delta
-        new_start, new_end = round(new_start, 2), round(new_end, 2)
-        onode(c)["start"], onode(c)["end"] = new_start, new_end
-        mark(c, "moved_boundaries", f"[{start:.2f}, {end:.2f}] -> [{new_start:.2f}, {new_end:.2f}] "
-                                    f"({frac:.0%} of {dur:.2f} s)")
-        return True
-
-    def degenerate_text(c, strict):
-        node = onode(c)
-        variant = DEGENERATE_VARIANTS[variant_counter[0] % len(DEGENERATE_VARIANTS)]
-        detailed = _get(ctx.node(c)["gpt"], "summary", "detailed") or ""
-        if variant == "truncation":
-            lo, hi = int(len(detailed) * 0.35), int(len(detailed) * 0.65)
-            cuts = [i for i in range(max(lo, 1), hi) if detailed[i - 1].isalpha() and detailed[i].isalpha()
-                    and i >= 2 and detailed[i - 2].isalpha()]
-            if not cuts:
-                variant = "refusal"
-            else:
-                cut = rng.choice(cuts)
-                _set(node, "summary", "detailed", detailed[:cut])
-                detail = f"truncation: cut mid-word at character {cut} of {len(detailed)}"
-        if variant == "repetition":
-            base = _get(ctx.node(c)["gpt"], "action", "detailed")
-            if _is_na(base):
-                base = _get(ctx.node(c)["gpt"], "summary", "brief") or "the person does the task"
-            sentence = _first_sentence(base)
-            sentence = sentence[:1].lower() + sentence[1:]
-            n = rng.randint(6, 9)
-            _set(node, "summary", "detailed", " ".join([f"{sentence}."] * n))
-            detail = f"repetition: one sentence repeated {n} times"
-        if variant == "refusal":
-            text = rng.choice(REFUSALS)
-            _set(node, "summary", "detailed", text)
-            detail = "refusal: boilerplate instead of a description"
-        variant_counter[0] += 1
-        mark(c, "degenerate_text", detail)
-        return True
-
-    def _other_action_pool(c, same_video_ok):
-        mine = (_get(ctx.node(c)["gpt"], "action", "brief") or "").strip().lower()
-        def fits(p):
-            brief = _get(ctx.node(p)["gpt"], "action", "brief")
-            return (not _is_na(brief) and brief.strip().lower() != mine
-                    and _get(ctx.node(p)["gpt"], "summary", "brief"))
-        p = _pick(rng, ctx.gpt_nodes, lambda p: p[0] != c[0] and fits(p))
-        if p is None and same_video_ok:
-            p = _pick(rng, ctx.gpt_by_row[c[0]],
-                      lambda p: p != c and fits(p) and not _overlaps(ctx.node(c), ctx.node(p)))
-        return p
-
-    def brief_contradicts_detailed(c, strict):
-        picked = _other_action_pool(c, same_video_ok=True)
-        if picked is None:
-            return False
-        src = ctx.node(picked)
-        node = onode(c)
-        _set(node, "summary", "brief", _get(src["gpt"], "summary", "brief"))
-        _set(node, "action", "brief", _get(src["gpt"], "action", "brief"))
-        mark(c, "brief_contradicts_detailed", f"summary.brief and action.brief from node {src.get('node_id')} "
-                                              f"({_short(_get(src['gpt'], 'action', 'brief'), 40)!r})")
-        return True
-
-    def parent_mismatch(c, strict):
-        if ctx.gpt_children(c) < 1 and ctx.n_children(c) < 2:
-            return False
-        sp = _pick(rng, ctx.gpt_nodes,
-                   lambda p: p[0] != c[0] and bool(_get(ctx.node(p)["gpt"], "summary", "detailed")))
-        if sp is None:
-            return False
-        src = ctx.node(sp)
-        node = onode(c)
-        _set(node, "summary", "brief", _get(src["gpt"], "summary", "brief") or "")
-        _set(node, "summary", "detailed", _get(src["gpt"], "summary", "detailed"))
-        mark(c, "parent_mismatch", f"summary taken from unrelated node {src.get('node_id')} of video "
-                                   f"{ctx.rows[sp[0]].get('video_uid')}; the children no longer match it")
-        return True
-
-    def wrong_na(c, strict):
-        old = _get(ctx.node(c)["gpt"], "action", "brief")
-        if _is_na(old):
-            return False
-        node = onode(c)
-        for key in ("brief", "detailed", "actor"):
-            _set(node, "action", key, NA)
-        mark(c, "wrong_na", f"action {_short(old, 40)!r} (visible) set to N/A")
-        return True
-
-    def made(kind: str):
-        def apply_made(c, strict):
-            got = MAKERS[kind](ctx, c, rng)
-            if got is None or got[0] == ctx.node(c)["gpt"]:  # a fault must change the text
-                return False
-            onode(c)["gpt"] = got[0]
-            mark(c, kind, got[1])
-            return True
-        return apply_made
-
-    apply = {k: v for k, v in locals().items() if k in FAULT_KINDS}
-    apply.update({k: made(k) for k in MAKERS})
-
-    k_i = 0
-    # Per (kind, strictness) cursor into ``order``: a node passed over once (faulted,
-    # blocked, or unfit for that kind) is not looked at again, so injection stays linear.
-    cursor: dict[tuple[str, bool], int] = {}
-    while len(faulted) < target and len(dead) < len(kinds):
-        kind = kinds[k_i % len(kinds)]
-        k_i += 1
-        if kind in dead:
-            continue
-        done = False
-        for strict in (True, False):
-            i = cursor.get((kind, strict), 0)
-            while i < len(order):
-                c = order[i]
-                i += 1
-                if ok(c, strict) and apply[kind](c, strict):
-                    done = True
-                    break
-            cursor[(kind, strict)] = i
-            if done:
-                break
-        if not done:
-            dead.add(kind)
-
-    records.sort(key=lambda r: r[0])
-    return Injection(rows=out, truth=[r for _, r in records], rate=rate, kinds=tuple(kinds),
+    inj.run(kinds, order, target)
+    records = sorted(inj.records, key=lambda r: r[0])
+    return Injection(rows=inj.out, truth=[r for _, r in records], rate=rate, kinds=tuple(kinds),
                      audited=len(ctx.gpt_nodes), eligible=eligible, eligible_per_kind=per_kind, target=target)
 
 
