@@ -146,19 +146,8 @@ def resolve_media(candidates: list[Path | tuple[Path, Path]], video_id: str, war
     return None
 
 
-def build_segments(
-    video_id: str,
-    nodes: list[dict],
-    clip: float | None,
-    warnings: list[str],
-    require_single_root: bool,
-) -> tuple[list[dict], float | None]:
-    """Canonical SEGMENTS rows from normalised nodes; returns (rows, root end or None).
-
-    Each node: ``segment_id, parent_id, level (or None: derived), start, end, gpt (dict of
-    the five GPT fields or None), captions (dict of CAPTION_FIELDS)``. Raises RowError for
-    an unusable tree (ids missing, times unparseable, cycles, root count).
-    """
+def _normalise_nodes(video_id: str, nodes: list[dict], warnings: list[str]) -> None:
+    """Ids as text, times as rounded seconds, levels as int (or None: derived); in place."""
     for i, n in enumerate(nodes):
         sid = n.get("segment_id")
         if sid is None or (isinstance(sid, str) and not sid.strip()):
@@ -178,6 +167,10 @@ def build_segments(
             except (TypeError, ValueError):
                 warnings.append(f"video {video_id}: node {n['segment_id']}: unparseable level {lv!r}, derived")
                 n["level"] = None
+
+
+def _root_end(video_id: str, nodes: list[dict], require_single_root: bool) -> float:
+    """The latest root end; RowError for a cycle, no root, or several where one is required."""
     cycles = find_cycles(nodes)
     if cycles:
         shown = " -> ".join(cycles[0][:5]) + (" ..." if len(cycles[0]) > 5 else "")
@@ -187,51 +180,52 @@ def build_segments(
         raise RowError(video_id, "no root (no node without a parent)")
     if require_single_root and len(roots) > 1:
         raise RowError(video_id, f"{len(roots)} roots (nodes without a parent); expected exactly one")
-    root_end = max(n["end"] for n in roots)
+    return max(n["end"] for n in roots)
 
-    # derive missing levels: parent's level (given or derived) + 1; first copy of a duplicated id wins
-    if any(n.get("level") is None for n in nodes):
-        by_id: dict[str, dict] = {}
-        for n in nodes:
-            by_id.setdefault(n["segment_id"], n)
-        depth: dict[str, int | None] = {
-            sid: n["level"] for sid, n in by_id.items() if n.get("level") is not None
-        }
 
-        def depth_of(sid: str) -> int | None:
-            chain = []
-            cur: str | None = sid
-            while cur is not None and cur not in depth:
-                node = by_id.get(cur)
-                if node is None:  # orphan: unknown depth
-                    break
-                chain.append(cur)
-                cur = node.get("parent_id")
-            if cur is None:
-                base: int | None = -1
-            else:
-                base = depth.get(cur)  # None for an unknown parent
-            for c in reversed(chain):
-                base = None if base is None else base + 1
-                depth[c] = base
-            return depth.get(sid)
+def _derive_levels(nodes: list[dict]) -> None:
+    """Missing levels: the parent's level (given or derived) + 1; first copy of a duplicated id wins."""
+    if not any(n.get("level") is None for n in nodes):
+        return
+    by_id: dict[str, dict] = {}
+    for n in nodes:
+        by_id.setdefault(n["segment_id"], n)
+    depth: dict[str, int | None] = {sid: n["level"] for sid, n in by_id.items() if n.get("level") is not None}
 
-        for n in nodes:
-            if n.get("level") is None:
-                n["level"] = depth_of(n["segment_id"])
+    def depth_of(sid: str) -> int | None:
+        chain = []
+        cur: str | None = sid
+        while cur is not None and cur not in depth:
+            node = by_id.get(cur)
+            if node is None:  # orphan: unknown depth
+                break
+            chain.append(cur)
+            cur = node.get("parent_id")
+        base: int | None = -1 if cur is None else depth.get(cur)  # None for an unknown parent
+        for c in reversed(chain):
+            base = None if base is None else base + 1
+            depth[c] = base
+        return depth.get(sid)
 
-    # clip: drop nodes starting at/after the clip, shorten the others
-    if clip is not None:
-        kept = []
-        for n in nodes:
-            if n["start"] >= clip:
-                continue
-            n["beyond_clip"] = n["end"] > clip
-            if n["beyond_clip"]:
-                n["end"] = float(clip)
-            kept.append(n)
-        nodes = kept
+    for n in nodes:
+        if n.get("level") is None:
+            n["level"] = depth_of(n["segment_id"])
 
+
+def _clip_nodes(nodes: list[dict], clip: float) -> list[dict]:
+    """Drop nodes starting at/after the clip, shorten the others (``beyond_clip``)."""
+    kept = []
+    for n in nodes:
+        if n["start"] >= clip:
+            continue
+        n["beyond_clip"] = n["end"] > clip
+        if n["beyond_clip"]:
+            n["end"] = float(clip)
+        kept.append(n)
+    return kept
+
+
+def _segment_rows(video_id: str, nodes: list[dict]) -> list[dict]:
     parents = {n.get("parent_id") for n in nodes}
     issues = structure_issues(nodes)
     uids = unique_ids([n["segment_id"] for n in nodes])
@@ -240,7 +234,7 @@ def build_segments(
         gpt = n.get("gpt")
         fields, na = split_na(gpt or {})
         caps = n.get("captions") or {}
-        row = {
+        rows.append({
             "video_id": video_id,
             "segment_id": uid,
             "parent_id": n.get("parent_id"),
@@ -254,9 +248,45 @@ def build_segments(
             **{c: caps.get(c) for c in CAPTION_FIELDS},
             "beyond_clip": bool(n.get("beyond_clip", False)),
             "structure_issues": issues.get(uid, []),
-        }
-        rows.append(row)
-    return rows, root_end
+        })
+    return rows
+
+
+def build_segments(
+    video_id: str,
+    nodes: list[dict],
+    clip: float | None,
+    warnings: list[str],
+    require_single_root: bool,
+) -> tuple[list[dict], float | None]:
+    """Canonical SEGMENTS rows from normalised nodes; returns (rows, root end or None).
+
+    Each node: ``segment_id, parent_id, level (or None: derived), start, end, gpt (dict of
+    the five GPT fields or None), captions (dict of CAPTION_FIELDS)``. Raises RowError for
+    an unusable tree (ids missing, times unparseable, cycles, root count).
+    """
+    _normalise_nodes(video_id, nodes, warnings)
+    root_end = _root_end(video_id, nodes, require_single_root)
+    _derive_levels(nodes)
+    if clip is not None:
+        nodes = _clip_nodes(nodes, clip)
+    return _segment_rows(video_id, nodes), root_end
+
+
+def transcript_entries(raw, video_id: str, warnings: list[str], entry) -> list[tuple] | None:
+    """``(start, end, text)`` of each object of a raw transcript list, by ``entry(dict)``; None
+    when there is no list (a non-list and every non-object entry is warned about)."""
+    if isinstance(raw, list):
+        entries = []
+        for i, e in enumerate(raw):
+            if isinstance(e, dict):
+                entries.append(entry(e))
+            else:
+                warnings.append(f"video {video_id}: transcript entry {i} is not an object; skipped")
+        return entries
+    if raw is not None:
+        warnings.append(f"video {video_id}: transcript is {type(raw).__name__}, not a list; ignored")
+    return None
 
 
 def metadata_json(meta: dict) -> str:
@@ -278,16 +308,8 @@ def _gpt_fields(gpt) -> dict | None:
     return out
 
 
-def convert_release_row(row: dict, media_dir=None, clip: float | None = None) -> IngestedVideo:
-    """One Action100M release row (a dict) -> IngestedVideo; raises RowError if unusable."""
-    if not isinstance(row, dict):
-        raise RowError(None, f"row is a {type(row).__name__}, not an object")
-    uid = row.get("video_uid")
-    if uid is None or not str(uid).strip():
-        raise RowError(None, "missing video_uid")
-    uid = str(uid)
-    warnings: list[str] = []
-    raw_nodes = row.get("nodes")
+def _release_nodes(uid: str, raw_nodes) -> list[dict]:
+    """A release row's ``nodes`` as build_segments' normalised nodes."""
     if not isinstance(raw_nodes, list):
         raise RowError(uid, f"nodes is {type(raw_nodes).__name__}, not a list")
     nodes = []
@@ -298,18 +320,29 @@ def convert_release_row(row: dict, media_dir=None, clip: float | None = None) ->
             gpt = _gpt_fields(rn.get("gpt"))
         except TypeError as e:
             raise RowError(uid, f"node {rn.get('node_id')}: {e}") from None
-        nodes.append(
-            {
-                "segment_id": rn.get("node_id"),
-                "parent_id": rn.get("parent_id"),
-                "level": rn.get("level"),
-                "start": rn.get("start"),
-                "end": rn.get("end"),
-                "gpt": gpt,
-                "captions": {c: rn.get(c) for c in CAPTION_FIELDS},
-            }
-        )
-    segments, root_end = build_segments(uid, nodes, clip, warnings, require_single_root=True)
+        nodes.append({
+            "segment_id": rn.get("node_id"),
+            "parent_id": rn.get("parent_id"),
+            "level": rn.get("level"),
+            "start": rn.get("start"),
+            "end": rn.get("end"),
+            "gpt": gpt,
+            "captions": {c: rn.get(c) for c in CAPTION_FIELDS},
+        })
+    return nodes
+
+
+def convert_release_row(row: dict, media_dir=None, clip: float | None = None) -> IngestedVideo:
+    """One Action100M release row (a dict) -> IngestedVideo; raises RowError if unusable."""
+    if not isinstance(row, dict):
+        raise RowError(None, f"row is a {type(row).__name__}, not an object")
+    uid = row.get("video_uid")
+    if uid is None or not str(uid).strip():
+        raise RowError(None, "missing video_uid")
+    uid = str(uid)
+    warnings: list[str] = []
+    segments, root_end = build_segments(uid, _release_nodes(uid, row.get("nodes")), clip, warnings,
+                                        require_single_root=True)
 
     meta = row.get("metadata") or {}
     if not isinstance(meta, dict):
@@ -321,18 +354,7 @@ def convert_release_row(row: dict, media_dir=None, clip: float | None = None) ->
             warnings.append(f"video {uid}: unparseable metadata.duration {meta.get('duration')!r}; root end used")
         full = root_end
     duration = root_end if clip is None else min(root_end, float(clip))
-
-    raw_tr = meta.get("transcript")
-    entries = None
-    if isinstance(raw_tr, list):
-        entries = []
-        for i, e in enumerate(raw_tr):
-            if isinstance(e, dict):
-                entries.append((e.get("time"), None, e.get("text")))
-            else:
-                warnings.append(f"video {uid}: transcript entry {i} is not an object; skipped")
-    elif raw_tr is not None:
-        warnings.append(f"video {uid}: transcript is {type(raw_tr).__name__}, not a list; ignored")
+    entries = transcript_entries(meta.get("transcript"), uid, warnings, lambda e: (e.get("time"), None, e.get("text")))
     transcript = timed_transcript(entries, duration, uid, warnings, clipped=clip is not None)
 
     media_path = None

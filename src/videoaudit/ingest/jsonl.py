@@ -24,6 +24,7 @@ from .action100m import (
     parse_seconds,
     resolve_media,
     timed_transcript,
+    transcript_entries,
 )
 
 SOURCE = "jsonl"
@@ -32,6 +33,65 @@ VIDEO_KEYS = frozenset(
     {"video_id", "media", "duration", "full_duration", "fps", "title", "description", "transcript", "metadata", "segments"}
 )
 SEGMENT_KEYS = frozenset({"id", "parent", "start", "end", "level", "captions", *GPT_FIELDS, *CAPTION_FIELDS})
+
+
+def _segment_nodes(vid: str, raw_segments, warnings: list[str]) -> list[dict]:
+    """The record's ``segments`` as build_segments' normalised nodes (unknown keys warned about)."""
+    if not isinstance(raw_segments, list):
+        raise RowError(vid, f"segments is {type(raw_segments).__name__}, not a list")
+    if not raw_segments:
+        raise RowError(vid, "no segments")
+    nodes = []
+    seg_unknown: set[str] = set()
+    for i, s in enumerate(raw_segments):
+        if not isinstance(s, dict):
+            raise RowError(vid, f"segment {i} is {type(s).__name__}, not an object")
+        seg_unknown |= set(s) - SEGMENT_KEYS
+        caps = s.get("captions") or {}
+        if not isinstance(caps, dict):
+            warnings.append(f"video {vid}: segment {s.get('id', i)}: captions is not an object; ignored")
+            caps = {}
+        gpt = {name: s.get(name) for name in GPT_FIELDS}
+        nodes.append({
+            "segment_id": s.get("id", str(i)),
+            "parent_id": s.get("parent"),
+            "level": s.get("level"),
+            "start": s.get("start"),
+            "end": s.get("end"),
+            "gpt": gpt if any(v is not None for v in gpt.values()) else None,
+            "captions": {c: caps.get(c, s.get(c)) for c in CAPTION_FIELDS},
+        })
+    if seg_unknown:
+        warnings.append(f"video {vid}: unknown segment field(s) ignored: {', '.join(sorted(seg_unknown))}")
+    return nodes
+
+
+def _media_candidates(media, vid: str, base_dir, media_dir) -> list:
+    """Where to look for the video file: relative paths from the data stay inside the folder
+    they are looked up in; an absolute path was named in full by whoever wrote the file."""
+    if media:
+        p = Path(str(media)).expanduser()
+        if p.is_absolute():
+            return [p]
+        candidates: list = []
+        if media_dir is not None:
+            candidates.append((Path(media_dir) / p, Path(media_dir)))
+        if base_dir is not None:
+            candidates.append((Path(base_dir) / p, Path(base_dir)))
+        return candidates or [(p, Path.cwd())]
+    if media_dir is not None:
+        return [(Path(media_dir) / f"{vid}.mp4", Path(media_dir))]
+    return []
+
+
+def _metadata(record: dict, vid: str, unknown: list[str], clip, warnings: list[str]) -> dict:
+    meta = record.get("metadata")
+    if meta is None:
+        meta = {}
+    elif not isinstance(meta, dict):
+        warnings.append(f"video {vid}: metadata is {type(meta).__name__}, not an object; kept as 'value'")
+        meta = {"value": meta}
+    return {**meta, **{k: record[k] for k in unknown}, "clip": clip}
 
 
 def convert_jsonl_record(
@@ -49,40 +109,10 @@ def convert_jsonl_record(
         raise RowError(None, "missing video_id")
     vid = str(vid)
     warnings: list[str] = []
-
     unknown = sorted(set(record) - VIDEO_KEYS)
     if unknown:
         warnings.append(f"video {vid}: unknown field(s) kept in metadata: {', '.join(unknown)}")
-
-    raw_segments = record.get("segments")
-    if not isinstance(raw_segments, list):
-        raise RowError(vid, f"segments is {type(raw_segments).__name__}, not a list")
-    if not raw_segments:
-        raise RowError(vid, "no segments")
-    nodes = []
-    seg_unknown: set[str] = set()
-    for i, s in enumerate(raw_segments):
-        if not isinstance(s, dict):
-            raise RowError(vid, f"segment {i} is {type(s).__name__}, not an object")
-        seg_unknown |= set(s) - SEGMENT_KEYS
-        caps = s.get("captions") or {}
-        if not isinstance(caps, dict):
-            warnings.append(f"video {vid}: segment {s.get('id', i)}: captions is not an object; ignored")
-            caps = {}
-        gpt = {name: s.get(name) for name in GPT_FIELDS}
-        nodes.append(
-            {
-                "segment_id": s.get("id", str(i)),
-                "parent_id": s.get("parent"),
-                "level": s.get("level"),
-                "start": s.get("start"),
-                "end": s.get("end"),
-                "gpt": gpt if any(v is not None for v in gpt.values()) else None,
-                "captions": {c: caps.get(c, s.get(c)) for c in CAPTION_FIELDS},
-            }
-        )
-    if seg_unknown:
-        warnings.append(f"video {vid}: unknown segment field(s) ignored: {', '.join(sorted(seg_unknown))}")
+    nodes = _segment_nodes(vid, record.get("segments"), warnings)
     segments, root_end = build_segments(vid, nodes, clip, warnings, require_single_root=False)
     max_end = max((r["end"] for r in segments), default=root_end)
 
@@ -96,44 +126,11 @@ def convert_jsonl_record(
         full = duration
     if clip is not None:
         duration = min(duration, float(clip))
-
-    raw_tr = record.get("transcript")
-    entries = None
-    if isinstance(raw_tr, list):
-        entries = []
-        for i, e in enumerate(raw_tr):
-            if isinstance(e, dict):
-                entries.append((e.get("start", e.get("time")), e.get("end"), e.get("text")))
-            else:
-                warnings.append(f"video {vid}: transcript entry {i} is not an object; skipped")
-    elif raw_tr is not None:
-        warnings.append(f"video {vid}: transcript is {type(raw_tr).__name__}, not a list; ignored")
+    entries = transcript_entries(record.get("transcript"), vid, warnings,
+                                 lambda e: (e.get("start", e.get("time")), e.get("end"), e.get("text")))
     transcript = timed_transcript(entries, duration, vid, warnings, clipped=clip is not None)
-
-    media = record.get("media")
-    candidates: list = []  # relative paths from the data stay inside the folder they are looked up in
-    if media:
-        p = Path(str(media)).expanduser()
-        if p.is_absolute():
-            candidates = [p]  # named in full by whoever wrote the file
-        else:
-            if media_dir is not None:
-                candidates.append((Path(media_dir) / p, Path(media_dir)))
-            if base_dir is not None:
-                candidates.append((Path(base_dir) / p, Path(base_dir)))
-            if not candidates:
-                candidates.append((p, Path.cwd()))
-    elif media_dir is not None:
-        candidates = [(Path(media_dir) / f"{vid}.mp4", Path(media_dir))]
-    media_path = resolve_media(candidates, vid, warnings)
-
-    meta = record.get("metadata")
-    if meta is None:
-        meta = {}
-    elif not isinstance(meta, dict):
-        warnings.append(f"video {vid}: metadata is {type(meta).__name__}, not an object; kept as 'value'")
-        meta = {"value": meta}
-    meta = {**meta, **{k: record[k] for k in unknown}, "clip": clip}
+    media_path = resolve_media(_media_candidates(record.get("media"), vid, base_dir, media_dir), vid, warnings)
+    meta = _metadata(record, vid, unknown, clip, warnings)
     fps = parse_seconds(record.get("fps"))
     video = {
         "video_id": vid,
