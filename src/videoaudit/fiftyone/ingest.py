@@ -122,20 +122,8 @@ def _parent_by_containment(nodes: list[dict]) -> None:
         n["parent_id"] = best["segment_id"] if best is not None else None
 
 
-def convert_sample(values: dict, fields: dict[str, str], convention: str, media_dir=None,
-                   clip: float | None = None, transcript_field: str | None = TRANSCRIPT_FIELD,
-                   voxel51_na: bool = True) -> IngestedVideo:
-    """One sample's values (field -> value, from ``dataset.values``) -> IngestedVideo, or RowError."""
-    vid = values.get("_video_id")
-    warnings: list[str] = []
-    timing = _timing(values.get("metadata"), values.get("filepath"))
-    try:
-        to_s = lambda fr: frames_to_seconds(fr, convention, **timing)  # noqa: E731
-        to_s([1])
-    except ValueError as e:
-        raise RowError(vid, f"cannot turn frame supports into seconds: {e}; run dataset.compute_metadata() "
-                            f"or give the media") from None
-
+def _detection_nodes(values: dict, fields: dict[str, str], vid, to_s, warnings: list[str]) -> list[dict]:
+    """One node per distinct detection (by ``node_id``, else by support) of the mapped fields."""
     nodes: dict = {}
     order: list = []
     have_ids = False
@@ -164,6 +152,35 @@ def convert_sample(values: dict, fields: dict[str, str], convention: str, media_
         raise RowError(vid, f"no temporal detections in {', '.join(fields.values())}")
     if not have_ids:
         _parent_by_containment(rows)
+    return rows
+
+
+def _media_path(values: dict, vid, media_dir, warnings: list[str]) -> str | None:
+    """The sample's filepath if it exists, else its file name (or ``<id>.mp4``) in ``media_dir``."""
+    fp = values.get("filepath")
+    media_path = fp if fp and Path(fp).is_file() else None
+    if media_path is None and media_dir is not None:
+        cand = Path(media_dir) / (Path(fp).name if fp else f"{vid}.mp4")
+        media_path = str(cand) if cand.is_file() else None
+    if media_path is None:
+        warnings.append(f"video {vid}: media not found ({fp})")
+    return media_path
+
+
+def convert_sample(values: dict, fields: dict[str, str], convention: str, media_dir=None,
+                   clip: float | None = None, transcript_field: str | None = TRANSCRIPT_FIELD,
+                   voxel51_na: bool = True) -> IngestedVideo:
+    """One sample's values (field -> value, from ``dataset.values``) -> IngestedVideo, or RowError."""
+    vid = values.get("_video_id")
+    warnings: list[str] = []
+    timing = _timing(values.get("metadata"), values.get("filepath"))
+    try:
+        to_s = lambda fr: frames_to_seconds(fr, convention, **timing)  # noqa: E731
+        to_s([1])
+    except ValueError as e:
+        raise RowError(vid, f"cannot turn frame supports into seconds: {e}; run dataset.compute_metadata() "
+                            f"or give the media") from None
+    rows = _detection_nodes(values, fields, vid, to_s, warnings)
     for n in rows:
         if voxel51_na:  # the Voxel51 conversion drops N/A actions; a node with text lost only those
             for a in ACTION_FIELDS:
@@ -185,14 +202,7 @@ def convert_sample(values: dict, fields: dict[str, str], convention: str, media_
             s, e = (float(x) for x in to_s(det.support))
             entries.append((s, e, det.label))
     transcript = timed_transcript(entries, duration, vid, warnings, clipped=clip is not None)
-
-    fp = values.get("filepath")
-    media_path = fp if fp and Path(fp).is_file() else None
-    if media_path is None and media_dir is not None:
-        cand = Path(media_dir) / (Path(fp).name if fp else f"{vid}.mp4")
-        media_path = str(cand) if cand.is_file() else None
-    if media_path is None:
-        warnings.append(f"video {vid}: media not found ({fp})")
+    media_path = _media_path(values, vid, media_dir, warnings)
     rest = {k: v for k, v in values.items() if not k.startswith("_") and k not in _KNOWN
             and k not in fields.values() and k != transcript_field}
     rest.update({"clip": clip, "frame_convention": convention, "fiftyone_sample_id": values.get("id")})

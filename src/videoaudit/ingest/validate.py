@@ -113,79 +113,94 @@ def _num(x) -> float | None:
     return None if math.isnan(v) else v
 
 
+class _Issues:
+    """Issue codes per segment index, each code once, in the order found."""
+
+    def __init__(self, uids: list[str]):
+        self.uids = uids
+        self.by_uid: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, i: int, code: str) -> None:
+        lst = self.by_uid[self.uids[i]]
+        if code not in lst:
+            lst.append(code)
+
+
+def _node_issues(segments: Sequence[dict], raw: list[str], starts: list, ends: list, tol: float,
+                 issues: _Issues) -> dict[int, list[int]]:
+    """Each segment against itself and its parent; returns the children of each parent index."""
+    first: dict[str, int] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for i, sid in enumerate(raw):
+        counts[sid] += 1
+        first.setdefault(sid, i)
+    children: dict[int, list[int]] = defaultdict(list)
+    for i, s in enumerate(segments):
+        if counts[raw[i]] > 1:
+            issues.add(i, "duplicate_id")
+        st, en = starts[i], ends[i]
+        if st is not None and en is not None and en <= st:
+            issues.add(i, "nonpositive_duration")
+        pid = s.get("parent_id")
+        level = s.get("level")
+        if pid is None:
+            if level is not None and level != 0:
+                issues.add(i, "level_mismatch")
+            continue
+        p = first.get(pid)
+        if p is None or p == i:
+            # unknown parent (a self-parent is a cycle; converters reject it, here: orphan)
+            issues.add(i, "orphan")
+            continue
+        children[p].append(i)
+        plevel = segments[p].get("level")
+        if level is not None and plevel is not None and level != plevel + 1:
+            issues.add(i, "level_mismatch")
+        ps, pe = starts[p], ends[p]
+        if None not in (st, en, ps, pe) and (st < ps - tol or en > pe + tol):
+            issues.add(i, "outside_parent")
+    return children
+
+
+def _sibling_issues(p: int, kids: list[int], starts: list, ends: list, tol: float, issues: _Issues) -> None:
+    """A parent's children: more than two, overlapping each other, or leaving a gap."""
+    if len(kids) > 2:
+        issues.add(p, "non_binary")
+    timed = [k for k in kids if starts[k] is not None and ends[k] is not None]
+    timed.sort(key=lambda k: (starts[k], ends[k]))
+    # overlaps: compare each child with the furthest end reached so far
+    reach_end, reach_k = None, None
+    for k in timed:
+        if reach_end is not None and reach_end - starts[k] > tol:
+            issues.add(k, "overlapping_siblings")
+            issues.add(reach_k, "overlapping_siblings")
+        if reach_end is None or ends[k] > reach_end:
+            reach_end, reach_k = ends[k], k
+    ps, pe = starts[p], ends[p]
+    if ps is None or pe is None or not timed:
+        return
+    covered = ps
+    gap = False
+    for k in timed:
+        if starts[k] - covered > tol:
+            gap = True
+            break
+        covered = max(covered, ends[k])
+    if gap or pe - covered > tol:
+        issues.add(p, "children_gap")
+
+
 def structure_issues(segments: Sequence[dict], tol: float = TOL) -> dict[str, list[str]]:
     """Map each segment's unique id (see :func:`unique_ids`) to its issue codes.
 
     Only segments with at least one issue appear in the result. Segments whose
     start/end are missing are skipped by the time checks.
     """
-    n = len(segments)
     raw = [s["segment_id"] for s in segments]
-    uids = unique_ids(raw)
-    issues: dict[str, list[str]] = defaultdict(list)
-
-    def add(i: int, code: str) -> None:
-        lst = issues[uids[i]]
-        if code not in lst:
-            lst.append(code)
-
-    first: dict[str, int] = {}
-    counts: dict[str, int] = defaultdict(int)
-    for i, sid in enumerate(raw):
-        counts[sid] += 1
-        first.setdefault(sid, i)
+    issues = _Issues(unique_ids(raw))
     starts = [_num(s.get("start")) for s in segments]
     ends = [_num(s.get("end")) for s in segments]
-
-    children: dict[int, list[int]] = defaultdict(list)
-    for i, s in enumerate(segments):
-        if counts[raw[i]] > 1:
-            add(i, "duplicate_id")
-        st, en = starts[i], ends[i]
-        if st is not None and en is not None and en <= st:
-            add(i, "nonpositive_duration")
-        pid = s.get("parent_id")
-        level = s.get("level")
-        if pid is None:
-            if level is not None and level != 0:
-                add(i, "level_mismatch")
-            continue
-        p = first.get(pid)
-        if p is None or p == i:
-            # unknown parent (a self-parent is a cycle; converters reject it, here: orphan)
-            add(i, "orphan")
-            continue
-        children[p].append(i)
-        plevel = segments[p].get("level")
-        if level is not None and plevel is not None and level != plevel + 1:
-            add(i, "level_mismatch")
-        ps, pe = starts[p], ends[p]
-        if None not in (st, en, ps, pe) and (st < ps - tol or en > pe + tol):
-            add(i, "outside_parent")
-
+    children = _node_issues(segments, raw, starts, ends, tol, issues)
     for p, kids in children.items():
-        if len(kids) > 2:
-            add(p, "non_binary")
-        timed = [k for k in kids if starts[k] is not None and ends[k] is not None]
-        timed.sort(key=lambda k: (starts[k], ends[k]))
-        # overlaps: compare each child with the furthest end reached so far
-        reach_end, reach_k = None, None
-        for k in timed:
-            if reach_end is not None and reach_end - starts[k] > tol:
-                add(k, "overlapping_siblings")
-                add(reach_k, "overlapping_siblings")
-            if reach_end is None or ends[k] > reach_end:
-                reach_end, reach_k = ends[k], k
-        ps, pe = starts[p], ends[p]
-        if ps is None or pe is None or not timed:
-            continue
-        covered = ps
-        gap = False
-        for k in timed:
-            if starts[k] - covered > tol:
-                gap = True
-                break
-            covered = max(covered, ends[k])
-        if gap or pe - covered > tol:
-            add(p, "children_gap")
-    return dict(issues)
+        _sibling_issues(p, kids, starts, ends, tol, issues)
+    return dict(issues.by_uid)
