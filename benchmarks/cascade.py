@@ -73,13 +73,13 @@ def main() -> None:
                       second_source="simulated-annotator")
         det = detection(w.confidence_map(), truth)
         points = w.store.read("opinions", where="source = 'people'", columns=["video_id"]).num_rows
-        print(json.dumps({"budget": b, "auroc": det["auroc"], "model_calls": c["model_calls"],
-                          "model_calls_full": c["model_calls_full"], "avoided": c["model_calls_avoided"],
-                          "second_videos": c["second_videos"], "grounding_videos": c["grounding_videos"],
-                          "disagreement_cosine": c["disagreement_cosine"],
-                          "people_points": points, "verdicts": c["verdicts"], "weights": c["weights"],
+        print(json.dumps({"budget": b, "auroc": det["auroc"], "model_calls": c.model_calls,
+                          "model_calls_full": c.model_calls_full, "avoided": c.model_calls_avoided,
+                          "second_videos": c.second_videos, "grounding_videos": c.grounding_videos,
+                          "disagreement_cosine": c.disagreement_cosine,
+                          "people_points": points, "verdicts": c.verdicts, "weights": c.weights,
                           "seconds": round(time.perf_counter() - t, 1)}), flush=True)
-        out[str(b)] = {"auroc": round(det["auroc"], 4), "model_calls": c["model_calls"]}
+        out[str(b)] = {"auroc": round(det["auroc"], 4), "model_calls": c.model_calls}
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"budgets": out}))

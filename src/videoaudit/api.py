@@ -70,7 +70,7 @@ class Workspace:
         self.device = device
         self.engine = LocalEngine(self.store, batch_size=batch_size)
         self.progress = progress
-        self.last_cascade: dict | None = None
+        self.last_cascade = None  # the last cascade's opinions.cascade.CascadeSummary
         self.last_learning: dict | None = None
 
     @contextlib.contextmanager
@@ -225,9 +225,9 @@ class Workspace:
                                on_progress=adv)
 
     @_writes
-    def cascade(self, second_opinion: str, budget: float = 0.25, grounding: str | None = None, **kw) -> dict:
+    def cascade(self, second_opinion: str, budget: float = 0.25, grounding: str | None = None, **kw):
         """Cheap signals everywhere, the second opinion on the least-confident share, grounding where they
-        disagree, re-fuse, verdicts; returns the summary with model calls spent vs avoided (opinions/cascade.py)."""
+        disagree, re-fuse, verdicts; returns the CascadeSummary: model calls spent vs avoided (opinions/cascade.py)."""
         from .opinions.cascade import run_cascade
 
         self.last_cascade = run_cascade(self, second_opinion, budget, grounding, **kw)

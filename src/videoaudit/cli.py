@@ -312,12 +312,12 @@ def run(workspace: Path = WS,
         except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
             console.print(f"[red]error[/red] {exc}")
             raise typer.Exit(1)
-        reports = c["reports"]["cheap"]
-        model_runs = c["runs"]
-        for name, r in c["runs"].items():
+        reports = c.reports["cheap"]
+        model_runs = c.runs
+        for name, r in c.runs.items():
             console.print(f"{name}: {r.done} answered, {r.skipped} already done, {len(r.failed)} failed")
         console.print(f"cascade: {describe_savings(c)}")
-        console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(c["verdicts"].items())))
+        console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(c.verdicts.items())))
     else:
         model_runs = {}
         try:

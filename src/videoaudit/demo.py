@@ -46,15 +46,15 @@ def run_demo(out: Path, videos: int = 12, seed: int = 0, media: bool = True, con
     say("[bold]4/4 report[/bold]")
     report = ws.report(out / "report.html", truth=data / "truth.jsonl")
     tiers = ws.confidence_map().column("tier").to_pylist()
-    failed = sum(len(r.failed) for r in c["reports"]["cheap"].values()) + sum(len(r.failed) for r in c["runs"].values())
+    failed = sum(len(r.failed) for r in c.reports["cheap"].values()) + sum(len(r.failed) for r in c.runs.values())
     summary = {
         "videos": ing.videos, "segments audited": len(tiers),
         "trusted": tiers.count("trusted"), "uncertain": tiers.count("uncertain"), "review": tiers.count("review"),
         "unverified": tiers.count("unverified"),
         "opinions stored": ws.store.count("opinions"),
         "second opinion": "SIMULATED annotator replayed from the sample's file (not a model)",
-        "model calls spent": c["model_calls"], "model calls avoided": c["model_calls_avoided"],
-        "verdicts decided": sum(v for k, v in c["verdicts"].items() if k in ("annotation", "second_opinion", "diverge")),
+        "model calls spent": c.model_calls, "model calls avoided": c.model_calls_avoided,
+        "verdicts decided": sum(v for k, v in c.verdicts.items() if k in ("annotation", "second_opinion", "diverge")),
         "faults injected": det["n_faulted"], "fault AUROC": det["auroc"] if det["auroc"] is not None else float("nan"),
         "errors": failed,
         "seconds": time.perf_counter() - t0,

@@ -223,43 +223,83 @@ def _source_texts(seg, is_root, ops: pd.DataFrame) -> list[str | None]:
                             np.zeros(1, np.float32) if desc_text else None, vec, {})
 
 
+@dataclass
+class _VideoTexts:
+    """One video's segments and what each source says of them (``None`` = says nothing)."""
+
+    video_id: str
+    seg: pd.DataFrame
+    audited: np.ndarray
+    a_text: list[str | None]  # the annotation
+    b_text: list[str | None]  # the second opinion
+    g_text: list[str | None]  # the grounding source's text
+    points: pd.DataFrame  # the grounding source's points
+    kind: str | None  # how this video was grounded ("text" | "points"), None = not grounded
+
+    def compared(self) -> list[int]:
+        """Audited segments where the annotation and the second opinion both say something."""
+        return [i for i in np.flatnonzero(self.audited) if self.b_text[i] is not None and self.a_text[i] is not None]
+
+
+def _video_texts(vid: str, seg: pd.DataFrame, vops: pd.DataFrame, second: str, grounding: str | None,
+                 grounded_videos: set[str], grounding_kind: str | None) -> _VideoTexts | None:
+    seg = seg.reset_index(drop=True)
+    sec = vops[vops.source == second]
+    if not len(sec):
+        return None
+    is_root = (seg.parent_id.isna() | (seg.level == 0)).to_numpy(bool)
+    records = seg.to_dict("records")
+    g_ops = vops[vops.source == grounding] if grounding else vops.iloc[:0]
+    pts = g_ops[g_ops.kind == "point"]
+    kind = None
+    if vid in grounded_videos:
+        kind = grounding_kind or ("points" if (len(pts) or not (g_ops.kind != "point").any()) else "text")
+    return _VideoTexts(vid, seg, np.array([is_audited(r) for r in records], bool),
+                       [annotation_text(r, "opinion") for r in records], _source_texts(seg, is_root, sec),
+                       _source_texts(seg, is_root, g_ops[g_ops.kind != "point"]), pts, kind)
+
+
+def _video_evidence(v: _VideoTexts, cos, grounded: bool) -> list[SegmentEvidence]:
+    idx = v.compared()
+    if not idx:
+        return []
+    lex = normalized_similarity([v.a_text[i] for i in idx], [v.b_text[i] for i in idx])
+    pt = v.points.t.to_numpy(float) if len(v.points) else np.zeros(0)
+    out = []
+    for k, i in enumerate(idx):
+        row = v.seg.iloc[i]
+        seen = None
+        if len(pt):
+            inside = pt[(pt >= row.start) & (pt <= row.end)]
+            seen = float(inside[0]) if len(inside) else None
+        out.append(SegmentEvidence(
+            video_id=v.video_id, segment_id=row.segment_id,
+            actor=row.actor if isinstance(row.actor, str) and row.actor.strip() else None,
+            sem_ab=cos(v.a_text[i], v.b_text[i]), lex_ab=float(lex[k]),
+            sem_ag=cos(v.a_text[i], v.g_text[i]), sem_bg=cos(v.b_text[i], v.g_text[i]),
+            person_seen_at=seen, grounded=grounded, grounding_kind=v.kind, second_text=v.b_text[i]))
+    return out
+
+
 def collect(segments: pa.Table, opinions: pa.Table, embedder, second: str, grounding: str | None,
             grounded_videos: set[str], grounding_kind: str | None = None) -> list[SegmentEvidence]:
     """Evidence for every audited segment that the second opinion says something of."""
     seg_all = segments.to_pandas()
     ops = opinions.to_pandas()
     ops_by_video = {vid: g for vid, g in ops.groupby("video_id", sort=False)} if len(ops) else {}
-    plans = []
-    texts: dict[str, int] = {}
-
-    def ticket(t):
-        if t is None:
-            return -1
-        return texts.setdefault(t, len(texts))
-
+    videos = []
+    texts: dict[str, int] = {}  # every distinct text compared, embedded once
     for vid, seg in seg_all.groupby("video_id", sort=False):
-        seg = seg.reset_index(drop=True)
         vops = ops_by_video.get(vid)
-        if vops is None:
+        v = None if vops is None else _video_texts(vid, seg, vops, second, grounding, grounded_videos,
+                                                   grounding_kind)
+        if v is None:
             continue
-        sec = vops[vops.source == second]
-        if not len(sec):
-            continue
-        is_root = (seg.parent_id.isna() | (seg.level == 0)).to_numpy(bool)
-        records = seg.to_dict("records")
-        a_text = [annotation_text(r, "opinion") for r in records]
-        b_text = _source_texts(seg, is_root, sec)
-        g_ops = vops[vops.source == grounding] if grounding else vops.iloc[:0]
-        g_text = _source_texts(seg, is_root, g_ops[g_ops.kind != "point"])
-        pts = g_ops[g_ops.kind == "point"]
-        kind = None
-        if vid in grounded_videos:
-            kind = grounding_kind or ("points" if (len(pts) or not (g_ops.kind != "point").any()) else "text")
-        audited = np.array([is_audited(r) for r in records], bool)
-        plans.append((vid, seg, audited, a_text, b_text, g_text, pts, kind))
-        for i in np.flatnonzero(audited):
-            if b_text[i] is not None and a_text[i] is not None:
-                ticket(a_text[i]), ticket(b_text[i]), ticket(g_text[i])
+        videos.append(v)
+        for i in v.compared():
+            for t in (v.a_text[i], v.b_text[i], v.g_text[i]):
+                if t is not None:
+                    texts.setdefault(t, len(texts))
     order = list(texts)
     mat = embedder.embed(order) if order else np.zeros((0, 1), np.float32)
     mat = mat / np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-12)
@@ -269,27 +309,7 @@ def collect(segments: pa.Table, opinions: pa.Table, embedder, second: str, groun
             return float("nan")
         return float(mat[texts[a]] @ mat[texts[b]])
 
-    out = []
-    for vid, seg, audited, a_text, b_text, g_text, pts, kind in plans:
-        idx = [i for i in np.flatnonzero(audited) if b_text[i] is not None and a_text[i] is not None]
-        if not idx:
-            continue
-        lex = normalized_similarity([a_text[i] for i in idx], [b_text[i] for i in idx])
-        pt = pts.t.to_numpy(float) if len(pts) else np.zeros(0)
-        for k, i in enumerate(idx):
-            row = seg.iloc[i]
-            seen = None
-            if len(pt):
-                inside = pt[(pt >= row.start) & (pt <= row.end)]
-                seen = float(inside[0]) if len(inside) else None
-            out.append(SegmentEvidence(
-                video_id=vid, segment_id=row.segment_id,
-                actor=row.actor if isinstance(row.actor, str) and row.actor.strip() else None,
-                sem_ab=cos(a_text[i], b_text[i]), lex_ab=float(lex[k]),
-                sem_ag=cos(a_text[i], g_text[i]), sem_bg=cos(b_text[i], g_text[i]),
-                person_seen_at=seen, grounded=vid in grounded_videos, grounding_kind=kind,
-                second_text=b_text[i]))
-    return out
+    return [e for v in videos for e in _video_evidence(v, cos, v.video_id in grounded_videos)]
 
 
 def verdict_rows(ev: list[SegmentEvidence], second: str, grounding: str | None,
