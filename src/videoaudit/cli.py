@@ -303,21 +303,10 @@ def run(workspace: Path = WS,
                     "map_method": map_method, "visual_options": _options(visual_opt),
                     "grounding_options": _options(grounding_lens_opt)}
     if second_opinion:
-        from .opinions.cascade import describe_savings
-
-        try:
-            c = ws.cascade(second_opinion, budget, grounding_opinion, second_options=_options(second_opt),
-                           grounding_options=_options(grounding_opt), second_source=second_source, query=query,
-                           redo=redo, run_options={**lens_options, "learn": learn})
-        except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
-            console.print(f"[red]error[/red] {exc}")
-            raise typer.Exit(1)
-        reports = c.reports["cheap"]
-        model_runs = c.runs
-        for name, r in c.runs.items():
-            console.print(f"{name}: {r.done} answered, {r.skipped} already done, {len(r.failed)} failed")
-        console.print(f"cascade: {describe_savings(c)}")
-        console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(c.verdicts.items())))
+        c = _cascade(ws, second_opinion, budget, grounding_opinion, second_options=_options(second_opt),
+                     grounding_options=_options(grounding_opt), second_source=second_source, query=query,
+                     redo=redo, run_options={**lens_options, "learn": learn})
+        reports, model_runs = c.reports["cheap"], c.runs
     else:
         model_runs = {}
         try:
@@ -330,6 +319,22 @@ def run(workspace: Path = WS,
     if ws.last_learning:
         console.print(_describe_learning(ws.last_learning), markup=False, highlight=False)
     _end_of_run(workspace, {**reports, **model_runs})
+
+
+def _cascade(ws, second_opinion: str, budget: float, grounding: str | None, **kw):
+    """``run --second-opinion``: the cascade, its backends' calls, savings and verdicts printed."""
+    from .opinions.cascade import describe_savings
+
+    try:
+        c = ws.cascade(second_opinion, budget, grounding, **kw)
+    except (ValueError, KeyError, ConnectionError, FileNotFoundError) as exc:
+        console.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(1)
+    for name, r in c.runs.items():
+        console.print(f"{name}: {r.done} answered, {r.skipped} already done, {len(r.failed)} failed")
+    console.print(f"cascade: {describe_savings(c)}")
+    console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(c.verdicts.items())))
+    return c
 
 
 def _end_of_run(workspace: Path, reports: dict) -> None:

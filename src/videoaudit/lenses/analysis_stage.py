@@ -1,18 +1,10 @@
-"""The dataset-level lens step: reads every lens's stored video vectors, writes
-``lens_videos`` (map, uniqueness, representativeness, near-duplicates per video and lens) and
-``cross_lens`` (per video and pair of lenses, Jaccard of the k nearest neighbours).
+"""The dataset-level ``lenses`` stage: from every lens's stored video vectors, ``lens_videos``
+(map, uniqueness, representativeness, near-duplicates per video and lens) and ``cross_lens``
+(per video and pair of lenses, Jaccard of the k nearest neighbours).
 
-Unlike the per-video stages this is a whole-run computation (a map or a percentile depends
-on every video), so it is recomputed as a whole when the vectors changed; it takes seconds
-(UMAP's first call in a process adds about 8 s of JIT compilation).
-
-Near-duplicate thresholds (cosine, per lens, :data:`DUPLICATE_THRESHOLDS`), chosen from the
-200-video rendered sample (benchmarks/lenses.py), where no two videos are copies: the nearest
-other video's similarity is 0.958 / 0.977 / 0.988 (5th / 50th / 99th percentile) for the
-appearance lens, so 0.995 flags none; the motion lens gives every locked-off (static) shot almost
-the same vector (99th percentile 0.9985), so only >= 0.999 is called a duplicate and static shots
-still pair up; the sample's transcripts are templated narrator lines (median nearest 0.9987), so
-at 0.99 most transcript videos have a near-duplicate transcript, which they do: the same words.
+A map or a percentile depends on every video, so this is recomputed as a whole when the
+vectors change, not per video. The near-duplicate thresholds (:data:`DUPLICATE_THRESHOLDS`)
+are per lens because each space has its own scale; docs/lenses.md says how they were chosen.
 A learned backend's scale differs: pass ``thresholds``.
 """
 

@@ -369,11 +369,7 @@ class FrameSampler:
     def _walk(self, path, container, stream, info: VideoInfo, wanted: dict[float, set]):
         """Decode forward through the sorted wanted times, seeking across large gaps.
         Returns {time: (frame_time, {size: ndarray})} for the times that could be served."""
-        if self.thread_type and info.width * info.height >= self.thread_min_pixels:
-            try:
-                stream.thread_type = self.thread_type
-            except Exception:  # pragma: no cover - older/odd builds
-                pass
+        self._use_threads(stream, info)
         tb = stream.time_base or Fraction(1, 90000)
         start_pts = stream.start_time or 0
         fps = info.fps if info.fps > 0 else 25.0
@@ -466,16 +462,9 @@ class FrameSampler:
                 # the seek overshot the wanted time (inexact index / DTS-vs-PTS): go back further
                 retried_index = i
                 back = max(self.seek_gap, gop_est, 1.0) * 2
-                try:
-                    container.seek(
-                        max(start_pts, int(math.floor((times[i] - back) / tb)) + start_pts),
-                        backward=True, any_frame=False, stream=stream,
-                    )
-                    self.seeks += 1
+                if self._seek_back(container, stream, times[i], back, start_pts, tb):
                     gen = container.decode(stream)
                     continue
-                except (av.error.FFmpegError, OSError) as e:
-                    self.last_issues.append(f"seek to {times[i]:.3f}s failed: {_describe(e)}")
             if vf.key_frame:
                 if last_key_t is not None and ft > last_key_t:
                     gop_est = max(gop_est, ft - last_key_t)
@@ -490,19 +479,42 @@ class FrameSampler:
             prev = (seq, ft, vf)
             pos = ft
 
+        if i < n and clean_eof and prev is not None:
+            while i < n and times[i] - prev[1] <= self.eof_tolerance + _EPS:
+                serve(times[i], prev[0], prev[1], prev[2])
+                i += 1
+        self._shortfall(path, times, i, bool(served), failure, seq, prev)
+        return served
+
+    def _use_threads(self, stream, info: VideoInfo) -> None:
+        """Frame threads for large frames only (small ones decode faster on one thread)."""
+        if self.thread_type and info.width * info.height >= self.thread_min_pixels:
+            try:
+                stream.thread_type = self.thread_type
+            except Exception:  # pragma: no cover - older/odd builds
+                pass
+
+    def _seek_back(self, container, stream, t: float, back: float, start_pts: int, tb) -> bool:
+        """Seek ``back`` seconds before ``t`` (after an overshooting seek); False (noted) if it fails."""
+        try:
+            container.seek(max(start_pts, int(math.floor((t - back) / tb)) + start_pts),
+                           backward=True, any_frame=False, stream=stream)
+        except (av.error.FFmpegError, OSError) as e:
+            self.last_issues.append(f"seek to {t:.3f}s failed: {_describe(e)}")
+            return False
+        self.seeks += 1
+        return True
+
+    def _shortfall(self, path, times: list[float], i: int, any_served: bool, failure: str | None, seq: int,
+                   prev) -> None:
+        """Note the wanted times from ``times[i]`` on that were not served; MediaError if none was."""
+        n = len(times)
         if i < n:
-            if clean_eof and prev is not None:
-                while i < n and times[i] - prev[1] <= self.eof_tolerance + _EPS:
-                    serve(times[i], prev[0], prev[1], prev[2])
-                    i += 1
-            if i < n:
-                why = failure or "stream ended early"
-                self.last_issues.append(
-                    f"{n - i} wanted time(s) from {times[i]:.3f}s not decodable ({why})"
-                )
+            why = failure or "stream ended early"
+            self.last_issues.append(f"{n - i} wanted time(s) from {times[i]:.3f}s not decodable ({why})")
         if failure and failure not in " ".join(self.last_issues):
             self.last_issues.append(failure)
-        if not served:
+        if not any_served:
             if failure:
                 why = failure
             elif seq == 0:
@@ -510,7 +522,6 @@ class FrameSampler:
             else:
                 why = f"stream ended at {prev[1] if prev else 0.0:.3f}s, before the wanted times"
             raise MediaError(path, f"no frame could be decoded: {why}")
-        return served
 
     @staticmethod
     def _keyframe_index(stream) -> tuple[list[float], list[int]] | None:

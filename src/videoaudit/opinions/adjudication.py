@@ -1,47 +1,11 @@
 """Verdicts: where the annotation and a second opinion disagree, which side does a third source take?
 
-Per audited segment (one that has GPT text) whose second opinion says something of it:
-
-``agree``          annotation and second opinion do not disagree (cosine >= the run's
-                   disagreement threshold, see below) and use similar words (edit >= 0.5)
-``paraphrase``     they do not disagree, in other words (edit similarity < 0.5):
-                   a low lexical score that is NOT a disagreement
-``annotation``     they disagree and the grounding source sides with the annotation
-``second_opinion`` they disagree and the grounding source sides with the second opinion
-``diverge``        they disagree and the grounding source agrees with neither
-``undecided``      they disagree and nothing decides it: no grounding was run there (cascade
-                   budget), or the grounding source cannot judge this disagreement
-
-"Disagree" is calibrated on the run like the fusion's similarity signals: a cosine more than
-2 robust deviations below the run's median (:func:`disagreement_threshold`, never above the
-semantic signal's 0.6). The same threshold says whether a grounding text or a pair of sources
-agree.
-
-Grounding sources
-    *Text* (a third model's description / events, e.g. a VLM through ``openai``): the
-    segment's grounding text (built exactly like the second opinion's, from the events that
-    lie inside the segment, or the description for the root) is compared with both sides;
-    it sides with one when its cosine to that side is >= the threshold and beats the other by 0.05.
-
-    *Points* (``people``): a person detector can only say "a person is visible at time t".
-    It decides a disagreement only when (a) it found a person inside the segment and (b)
-    exactly one side claims a person performs the action (the annotation: its ``actor``
-    field is not N/A; the second opinion: its text names a person). Not finding a person
-    decides nothing, because HOG misses seated, close-up and hands-only people. It never
-    judges the action, the objects, or who the person is.
-
-Source weights (CROWDLAB's idea, FACTS.md §4)
-    A source that often agrees with the others is more likely right where they differ. Over
-    the whole run each source's weight is its smoothed agreement rate with the other sources,
-    ``w = (agreements + 1) / (comparisons + 2)``, counting one comparison per segment and pair
-    of sources that both said something of it (text pairs: cosine >= threshold; people: the person
-    seen vs the side's claim). A decided segment's verdict is the weighted vote: the annotation
-    gets ``w_annotation + w_grounding * [grounding sides with it]``, the second opinion likewise;
-    the weights, the vote and the grounding evidence are stored with the verdict.
-
-Per video: the most common decided verdict (annotation / second_opinion / diverge) over
-its segments, else ``undecided`` if any segment is, else ``paraphrase`` if any, else
-``agree``; the reason gives the counts.
+Per audited segment the second opinion speaks about: ``agree`` / ``paraphrase`` (no
+disagreement), else ``annotation`` / ``second_opinion`` / ``diverge`` by a grounding source
+(a text grounding compared by cosine, or a person detector's points), else ``undecided``.
+"Disagree" is calibrated on the run (:func:`disagreement_threshold`), and each source's vote
+is weighted by its agreement with the others over the run (CROWDLAB's idea, FACTS.md §4).
+docs/opinions.md ("Verdicts") gives every rule and why.
 """
 
 from __future__ import annotations

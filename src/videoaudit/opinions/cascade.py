@@ -1,27 +1,18 @@
 """The cost-aware cascade: cheap signals everywhere, models only where they can change the answer.
 
-1. Cheap pass: every stage the inputs allow (signals and confidence from what is already in
-   the workspace), on every video.
-2. Second opinion: the backend runs (describe + localize, whichever it does) only on the
-   ``budget`` share of videos with the lowest confidence; signals and confidence are redone
-   for those videos (and re-fused run-wide).
-3. Grounding: a third backend runs only on videos where the annotation and the second
-   opinion disagree on at least one audited segment: their cosine is unusually low for the
-   run (``verdict.disagreement_threshold``: median - 2 robust deviations, at most 0.6).
-   A backend that can point (``people``) points at ``query``; otherwise it localizes.
-4. Re-fuse, then verdicts (opinions/adjudication.py) over every segment with a second opinion.
+1. Cheap pass: every stage the inputs allow, on every video.
+2. Second opinion (describe + localize, whichever the backend does) only on the ``budget``
+   share of least-confident videos; signals and confidence are redone (re-fused run-wide).
+3. Grounding by a third backend only on videos where annotation and second opinion disagree
+   (adjudication.disagreement_threshold); a pointer (``people``) points at ``query``,
+   otherwise it localizes.
+4. Re-fuse, then verdicts (opinions/adjudication.py).
 
-Cost accounting counts one model call per (video, task) asked of a backend, the unit a
-GPU bill scales with: ``spent`` = the cascade's calls, ``full`` = the calls of running both
-backends' same tasks on every auditable video (one with a confidence, i.e. with GPT text),
-``avoided = full - spent``; a call that failed (endpoint error, unparseable reply) is counted in
-``model_calls_failed``, not as spent. A call answered from an
-earlier, resumed run counts as spent (it was paid for once). The summary is stored in
-the workspace manifest (section ``cascade``), shown by ``status`` and in the report.
-
-The selection is stored too: re-running the same cascade resumes it (finished calls are
-skipped by the opinion ledger) instead of re-selecting on a confidence map that the second
-opinion has already changed.
+A model call is one (video, task) asked of a backend, the unit a GPU bill scales with; the
+summary (:class:`CascadeSummary`, docs/opinions.md) says how many were spent, failed and
+avoided against running every model on every auditable video. It is stored with the
+selection in the manifest, so re-running the same cascade resumes instead of re-selecting on
+a confidence map the second opinion already changed.
 """
 
 from __future__ import annotations

@@ -1,21 +1,13 @@
-"""The lens signals stage: neighbour consistency and visual-text match, from stored lens vectors.
+"""The ``lens_signals`` stage: neighbour consistency and visual-text match, from stored lens vectors.
 
-Runs after the lens tables exist (``embeddings_<lens>``, written by the pixels stage) and
-before the confidence fusion. Both signals need the whole dataset (a segment's
-neighbours can be in any video), so a run first builds one :class:`LensIndex` - every
-stored visual vector and the text vector of every annotation - and the per-video stage
-then only looks things up in it: the engine's ledger skips finished videos and isolates
-failures exactly as for every other stage.
+A segment's neighbours can be in any video, so a run first builds one :class:`LensIndex`
+(every stored visual vector and the text vector of every annotation) and the per-video stage
+only looks things up in it; the engine's ledger and failure isolation work as for any stage.
 
-Rows go to their own tables, ``lens_signals`` (SIGNALS schema) and ``lens_video_signals``
-(VIDEO_SIGNALS schema), never into ``signals``: the engine replaces a stage's tables per
-video, and these signals change when the lens vectors change while the text signals do
-not. The fusion reads both tables.
-
-Because a segment's neighbours are anywhere in the dataset, the stage's results depend on
-every video's vectors and annotations: a fingerprint of the index (backend, ids, vectors,
-annotation texts, text model) is recorded; when it changes, every video's lens signals
-(and the confidence) are redone.
+Rows go to their own tables (``lens_signals``, ``lens_video_signals``), never into
+``signals``: the engine replaces a stage's tables per video, and these change when the lens
+vectors change while the text signals do not. Because the results depend on every video, a
+fingerprint of the index is recorded; when it changes every video's lens signals are redone.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ weight-free lenses have no text side, so for them these signals do not exist.
   narrow band that differs per video (lighting, domain), so the match is also judged
   *within the video*: the margin of the segment's text over the best text of a disjoint
   segment, for its clip, and of its clip over the best disjoint clip, for its text;
-  ``clip(0.5 + 2 * min(margins), 0, 1)`` (the same form as ``evidence.contrastive``; below
-  0.5 another segment of the video fits better). Null when the video has no disjoint
-  segment with both a clip and a text.
+  ``clip(0.5 + 2 * min(margins), 0, 1)`` (below 0.5 another segment of the video fits
+  better; ``evidence.contrastive`` judges captions by rank shares instead). Null when the
+  video has no disjoint segment with both a clip and a text.
 """
 
 from __future__ import annotations
