@@ -6,7 +6,6 @@ from collections import Counter
 
 import pyarrow as pa
 
-ORDER = ("annotation", "second_opinion", "diverge", "undecided", "paraphrase", "agree")
 LABEL = {"annotation": "grounding sides with the annotation", "second_opinion": "grounding sides with the second opinion",
          "diverge": "all diverge", "undecided": "disagreement not decided", "paraphrase": "only a paraphrase",
          "agree": "agree"}
@@ -22,6 +21,7 @@ def verdict_lookup(verdicts: pa.Table | None) -> dict[tuple[str, str], tuple[str
 def verdicts_ctx(verdicts: pa.Table | None, cascade: dict | None, limit: int = 60) -> dict | None:
     if (verdicts is None or not verdicts.num_rows) and not cascade:
         return None
+    from ..opinions.adjudication import VERDICTS_ORDER as ORDER
     rows = verdicts.to_pylist() if verdicts is not None else []
     seg = [r for r in rows if r["segment_id"] is not None]
     vid = [r for r in rows if r["segment_id"] is None]
