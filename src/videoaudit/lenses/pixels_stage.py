@@ -75,6 +75,34 @@ def _per_video(emb) -> Callable[[list], np.ndarray]:
     return lambda frames: emb.embed_frames(frames, cache=cache)
 
 
+def _decode(v: dict, sampler, embedders: dict, thumbnails: int) -> dict[str, list]:
+    """Every consumer's frames of video ``v`` from ONE decode (a MediaError names the file)."""
+    from ..media import FrameRequest, probe
+
+    dur = v["duration"] or 0.0
+    if dur <= 0 and embedders:
+        dur = probe(v["media_path"]).duration  # container metadata only, no decoding
+    times = tuple(dur * (k + 0.5) / thumbnails for k in range(thumbnails)) if dur > 0 else (0.0,)
+    requests = [FrameRequest("thumbnails", times=times)]
+    for lens, emb in embedders.items():
+        requests.append(dataclasses.replace(emb.frame_request(dur), consumer=f"lens:{lens}"))
+    return sampler.sample(v["media_path"], requests)
+
+
+def _lens_rows(vid: str, frames: list, emb, backend: str, segs: list[tuple[str, float, float]]) -> list[dict]:
+    """The video's vector and each annotated segment's clip vector (none where unusable)."""
+    embed = _per_video(emb)
+    rows = []
+    vec = embed(frames) if frames else None
+    if _usable(vec):
+        rows.append(vector_row(vid, None, backend, vec))
+    for sid, s, e in segs:
+        sv = clip_vector(frames, s, e, embed) if frames else None
+        if sv is not None:
+            rows.append(vector_row(vid, sid, backend, sv))
+    return rows
+
+
 def pixels_stage(visual: str | None = "appearance", grounding: str | None = "motion",
                  thumbnails: int = THUMBNAILS_PER_VIDEO, width: int = 160, sampler=None,
                  segments: bool = True, visual_options: dict | None = None,
@@ -86,7 +114,7 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
     backend (e.g. ``{"model": "/models/Qwen3-VL-Embedding-2B"}``, lenses/backends.py).
     ``sampler``: a FrameSampler to use (tests count its decodes).
     """
-    from ..media import FrameRequest, FrameSampler, probe, thumbnail_jpeg
+    from ..media import FrameSampler, thumbnail_jpeg
     from .backends import LensBackend
 
     sampler = sampler if sampler is not None else FrameSampler()
@@ -101,19 +129,10 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
         media_rows, thumb_rows, warn_rows = [], [], []
         lens_rows: dict[str, list[dict]] = {lens: [] for lens in embedders}
         for v in batch.videos.to_pylist():
-            path = v["media_path"]
-            if not path:
+            if not v["media_path"]:
                 continue
             vid = v["video_id"]
-            dur = v["duration"] or 0.0
-            if dur <= 0 and embedders:
-                dur = probe(path).duration  # container metadata only, no decoding
-            times = tuple(dur * (k + 0.5) / thumbnails for k in range(thumbnails)) if dur > 0 else (0.0,)
-            requests = [FrameRequest("thumbnails", times=times)]
-            for lens, emb in embedders.items():
-                requests.append(dataclasses.replace(emb.frame_request(dur), consumer=f"lens:{lens}"))
-            # ONE decode for every consumer; a MediaError names the file and the engine records it
-            frames = sampler.sample(path, requests)
+            frames = _decode(v, sampler, embedders, thumbnails)
             if (short := sampler.shortfall(vid)) is not None:  # corrupt packets: fewer frames, said so
                 warn_rows.append({"video_id": vid, "segment_id": None, "error": short})
             info = sampler.last_info
@@ -123,15 +142,8 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
             for f in frames["thumbnails"]:
                 thumb_rows.append({"video_id": vid, "t": f.t, "jpeg": thumbnail_jpeg(f, width=width)})
             for lens, emb in embedders.items():
-                fr = frames.get(f"lens:{lens}", [])
-                embed = _per_video(emb)
-                vec = embed(fr) if fr else None
-                if _usable(vec):
-                    lens_rows[lens].append(vector_row(vid, None, chosen[lens], vec))
-                for sid, s, e in annotated.get(vid, []):
-                    sv = clip_vector(fr, s, e, embed) if fr else None
-                    if sv is not None:
-                        lens_rows[lens].append(vector_row(vid, sid, chosen[lens], sv))
+                lens_rows[lens] += _lens_rows(vid, frames.get(f"lens:{lens}", []), emb, chosen[lens],
+                                              annotated.get(vid, []))
         out = {"media": pa.Table.from_pylist(media_rows, schema=MEDIA),
                "thumbnails": pa.Table.from_pylist(thumb_rows, schema=THUMBNAILS)}
         if warn_rows:
