@@ -331,7 +331,8 @@ def _coverage(names: list[str], vals: np.ndarray) -> _Evidence:
     for k, (_, src, fields) in indep:
         for r in np.flatnonzero(~np.isnan(vals[:, k])):
             covered[r].update(fields)
-            sources[r].add(src)
+            if src is not None:
+                sources[r].add(src)
     coverage = np.array([len(c & set(FIELD_GROUPS)) / len(FIELD_GROUPS) for c in covered], float)
     for k in cov_cols:
         v = vals[:, k]
