@@ -305,7 +305,7 @@ class _Evidence:
             return None
         have = self.sources[r]
         add = [what for src, what in ADD_SOURCE if src not in have]
-        how = " or ".join(add) if add else "a claim-level check of that field (no registered signal reads it)"
+        how = " or ".join(add) if add else "a source that speaks of that field in its window"
         return f"unchecked: {', '.join(miss)}; add {how}"
 
 
