@@ -619,3 +619,84 @@ def test_adding_a_signal_touches_one_file(throwaway_signal):
                    for r in row["reasons"]), row["reasons"]
     only = fuse(mine, segments, stats, cfg)["confidence"].column("confidence").to_pylist()
     assert only == pytest.approx([0.65] * 3)
+
+
+# ------------------------------------------------------------------------------ claims
+
+
+def _claims_video():
+    """r: parent; a: actor said by two captioners; b: one captioner; c: agrees; d: no caption."""
+    return view([
+        seg("r", 0, 40, summary_brief="A woman cleans the kitchen.", actor="a woman"),
+        seg("a", 0, 10, "r", summary_brief="A woman opens the fridge.", actor="a woman",
+            plm_caption="a man opens the fridge", llama3_caption="a young man opening a fridge door"),
+        seg("b", 10, 20, "r", summary_brief="A woman opens the oven.", actor="a woman",
+            plm_caption="a man opens the oven"),
+        seg("c", 20, 30, "r", summary_brief="A woman wipes the counter.", actor="a woman",
+            plm_caption="a woman wiping the counter with a cloth"),
+        seg("d", 30, 40, "r", summary_brief="A woman sweeps the floor.", actor="a woman"),
+    ])
+
+
+@covers("evidence.claims_actor")
+def test_claims_actor_counts_the_witnesses_that_contradict_it():
+    out = run("evidence.claims_actor", _claims_video())
+    assert out["a"][0] == 0.0 and 'contradicted by' in out["a"][1] and '"a woman"' in out["a"][1]
+    assert out["b"][0] == pytest.approx(0.4) and "plm_caption [10-20 s]" in out["b"][1]
+    assert out["c"][0] == 1.0 and "supported by plm_caption" in out["c"][1]
+    assert is_null(out["d"])  # no source in its window: unchecked, never agreement
+
+
+@covers("evidence.claims_action")
+def test_claims_action_catches_the_opposite_verb():
+    out = run("evidence.claims_action", view([
+        seg("r", 0, 20, summary_brief="A man works on a cabinet."),
+        seg("a", 0, 10, "r", summary_brief="A man closes the cabinet door.", action_brief="close the cabinet door",
+            plm_caption="a man opens the cabinet door"),
+        seg("b", 10, 20, "r", summary_brief="A man closes the cabinet door.", action_brief="close the cabinet door",
+            plm_caption="a man closes the cabinet door"),
+    ]))
+    assert out["a"][0] < 1 and "contradicted by plm_caption" in out["a"][1]
+    assert out["b"][0] == 1.0
+
+
+@covers("evidence.claims_summary")
+def test_claims_summary_catches_a_changed_colour():
+    out = run("evidence.claims_summary", view([
+        seg("r", 0, 20, summary_brief="A man paints."),
+        seg("a", 0, 10, "r", summary_brief="A man holds a red cup.", plm_caption="a man holding a blue cup"),
+        seg("b", 10, 20, "r", summary_brief="A man holds a blue cup.", plm_caption="a man holding a blue cup"),
+    ]))
+    assert out["a"][0] < 1 and "contradicted" in out["a"][1]
+    assert out["b"][0] == 1.0
+
+
+@covers("evidence.claims_coverage")
+def test_claims_coverage_is_the_share_of_claims_a_source_checked():
+    out = run("evidence.claims_coverage", _claims_video())
+    assert 0 < out["a"][0] <= 1 and "claims checked by" in out["a"][1] and "plm_caption" in out["a"][1]
+    assert out["d"][0] == 0.0 and out["d"][1].endswith("claims checked")  # nothing could check it
+    spec = registry.get("evidence.claims_coverage")
+    assert spec.kind == "coverage" and spec.weight == 0.0
+
+
+@covers("consistency.copied")
+def test_copied_catches_a_child_that_repeats_its_parent():
+    parent = dict(summary_brief="A man repairs a bike.", summary_detailed="A man repairs a bike in his garage.",
+                  action_brief="repair a bike", actor="a man")
+    out = run("consistency.copied", view([
+        seg("r", 0, 20, **parent, plm_caption="a man fixing a bicycle wheel in a garage"),
+        seg("a", 0, 10, "r", **parent, plm_caption="a dog sleeping on a sofa"),
+        seg("b", 10, 20, "r", summary_brief="A man pumps the tyre.", action_brief="pump the tyre", actor="a man",
+            plm_caption="a man pumping a tyre"),
+    ]))
+    assert out["a"][0] == 0.0 and "identical to its parent r" in out["a"][1]
+    assert out["b"][0] == 1.0 and out["b"][1] is None
+
+
+def test_claim_signals_add_coverage_but_no_source_of_their_own():
+    meta = registry.evidence_meta()
+    for name in ("evidence.claims_summary", "evidence.claims_action", "evidence.claims_actor",
+                 "evidence.claims_coverage"):
+        independent, source, _ = meta[name]
+        assert independent and source is None

@@ -24,14 +24,41 @@ IMPERATIVE_FIELDS = frozenset({"action_brief", "action_detailed", "plm_action", 
 _ACTOR_LINKS = frozenset("in with wearing holding dressed".split())
 
 
+#: Texts read in this process, by (text, field): the fit's faulted copy and re-runs read the same
+#: texts again. Claims are frozen, so sharing them is safe; bounded, oldest dropped first.
+_READ: dict[tuple[str, str], list[Claim]] = {}
+READ_CACHE_SIZE = 200_000
+
+
 def extract_claims(texts: Sequence[str | None], field: str, batch_size: int = 256) -> list[list[Claim]]:
     """Claims of each text, read as ``field`` (an annotation field or a source kind).
 
-    A missing, empty or "N/A" text has no claims. Runs spaCy's ``nlp.pipe`` over the batch.
+    A missing, empty or "N/A" text has no claims. Runs spaCy's ``nlp.pipe`` over the texts not
+    read before in this process.
     """
-    nlp = pipeline()
     out: list[list[Claim]] = [[] for _ in texts]
     keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip() and t.strip().upper() != "N/A"]
+    todo = []
+    for i in keep:
+        hit = _READ.get((texts[i], field))
+        if hit is None:
+            todo.append(i)
+        else:
+            out[i] = list(hit)
+    for i, claims in zip(todo, _extract([texts[i] for i in todo], field, batch_size)):
+        out[i] = claims
+        if len(_READ) >= READ_CACHE_SIZE:
+            del _READ[next(iter(_READ))]
+        _READ[(texts[i], field)] = list(claims)
+    return out
+
+
+def _extract(texts: list[str], field: str, batch_size: int) -> list[list[Claim]]:
+    if not texts:
+        return []
+    nlp = pipeline()
+    out: list[list[Claim]] = [[] for _ in texts]
+    keep = range(len(texts))
     mode = "imperative" if field in IMPERATIVE_FIELDS else "descriptive"
 
     def docs() -> Iterable[Doc]:

@@ -305,7 +305,7 @@ class _Evidence:
             return None
         have = self.sources[r]
         add = [what for src, what in ADD_SOURCE if src not in have]
-        how = " or ".join(add) if add else "a claim-level check of that field (no registered signal reads it)"
+        how = " or ".join(add) if add else "a source that speaks of that field in its window"
         return f"unchecked: {', '.join(miss)}; add {how}"
 
 
@@ -331,7 +331,8 @@ def _coverage(names: list[str], vals: np.ndarray) -> _Evidence:
     for k, (_, src, fields) in indep:
         for r in np.flatnonzero(~np.isnan(vals[:, k])):
             covered[r].update(fields)
-            sources[r].add(src)
+            if src is not None:
+                sources[r].add(src)
     coverage = np.array([len(c & set(FIELD_GROUPS)) / len(FIELD_GROUPS) for c in covered], float)
     for k in cov_cols:
         v = vals[:, k]

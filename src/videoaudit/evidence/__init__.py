@@ -10,10 +10,10 @@ docs/evidence.md describes the slots, the sources, the independence rule and the
 
 from .audit import FIELD_GROUPS, ClaimResult, FieldCounts, SegmentAudit, audit_video, reason
 from .copies import Copy, find_copy
-from .match import Matcher, SourceIndex, Verdict
+from .match import WEAK_RULES, Matcher, SourceIndex, Verdict
 from .rows import CLAIM_ROWS, claim_rows
 from .sources import KINDS, Kind, Source, VideoSources, is_audited
 
 __all__ = ["CLAIM_ROWS", "FIELD_GROUPS", "KINDS", "ClaimResult", "Copy", "FieldCounts", "Kind", "Matcher",
-           "SegmentAudit", "Source", "SourceIndex", "Verdict", "VideoSources", "audit_video", "claim_rows",
+           "SegmentAudit", "Source", "SourceIndex", "Verdict", "WEAK_RULES", "VideoSources", "audit_video", "claim_rows",
            "find_copy", "is_audited", "reason"]

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 from ..claims import FIELDS, Claim, extract_claims
 from ..models.entailment import Entailment
 from .copies import Copy, find_copy
-from .match import Matcher, Similar, SourceIndex, Verdict
+from .match import MIN_COVER, Matcher, Similar, SourceIndex, Verdict
 from .sources import Source, VideoSources, is_audited
 
 #: Per-field groups the counts are given for (a user can keep a summary and reject an actor).
@@ -95,10 +95,7 @@ def audit_video(video: dict, segments: Sequence[dict], opinions: Iterable[dict] 
             if key not in index:
                 index[key] = SourceIndex.of(reads[key])
             indexed.append((src, index[key], _cover(src, seg)))
-        results = []
-        for c in claims:
-            verdicts = [v for src, ix, cover in indexed if (v := matcher.check(c, ix, src, cover)) is not None]
-            results.append(_result(c, verdicts))
+        results = [_result(c, _verdicts(matcher, c, indexed)) for c in claims]
         audit = _segment_audit(video["video_id"], seg, results, sources)
         audit.copy = find_copy(seg, vs)
         out.append(audit)
@@ -106,6 +103,27 @@ def audit_video(video: dict, segments: Sequence[dict], opinions: Iterable[dict] 
         from .refine import refine_with_entailment
 
         refine_with_entailment(out, per_seg, entailment)
+    return out
+
+
+def _verdicts(matcher: Matcher, c: Claim, indexed: list) -> list[Verdict]:
+    """Every covering source's verdict, and the first support among the partial ones.
+
+    A source covering less than MIN_COVER of the segment (a descendant's caption) can only
+    support; one such witness is enough, and a root has hundreds of them: checking on after
+    the first would only count the same support again (per independence class).
+    """
+    out: list[Verdict] = []
+    partial_seen: set[bool] = set()
+    for src, ix, cover in indexed:
+        partial = cover < MIN_COVER
+        if partial and src.independent in partial_seen:
+            continue
+        v = matcher.check(c, ix, src, cover)
+        if v is not None:
+            out.append(v)
+            if partial:
+                partial_seen.add(src.independent)
     return out
 
 

@@ -34,6 +34,11 @@ from ..claims import lexicon as lx
 from .sources import Source
 
 Similar = Callable[[str, str], float]
+#: Rules whose contradiction is weak evidence: two captioners of the same clip often name
+#: different objects for one action ("demonstrating the features" / "the FoodSaver") or
+#: name a setting differently; a wrong gender, count, colour, age or an opposite verb is a
+#: disagreement about the same thing.
+WEAK_RULES = frozenset({"other object", "place"})
 #: Share of a segment a source must cover to contradict it (a child covers half of its parent).
 MIN_COVER = 0.5
 

@@ -75,6 +75,9 @@ class SignalSpec:
     independent: ClassVar[bool] = False
     source: ClassVar[str | None] = None
     fields: ClassVar[tuple[str, ...]] = FIELD_GROUPS
+    #: speaks for several witnesses that other signals name (the claims check): it adds
+    #: coverage, but no source of its own to ``n_sources``
+    aggregates: ClassVar[bool] = False
 
     @classmethod
     def family(cls) -> str:

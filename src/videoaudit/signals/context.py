@@ -79,6 +79,7 @@ class VideoView:
     opinion_text: list[str | None] = field(default_factory=list)  # per segment: what the opinions say of it
     cache: dict = field(default_factory=dict)  # results several signal families share
     embedder: object = None  # the run's text model (signals that embed prototypes use it)
+    rows: dict = field(default_factory=dict)  # canonical rows: "video" (dict), "segments", "opinions" (lists)
 
 
 class Embeddings:
@@ -109,6 +110,7 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
     ops = opinions.to_pandas()
     ops_by_video = {vid: g for vid, g in ops.groupby("video_id", sort=False)} if len(ops) else {}
     emb = Embeddings(embedder)
+    rows = _rows_by_video(videos, segments, opinions)
     plans = []
     for vrow in vids.itertuples(index=False):
         vid = vrow.video_id
@@ -197,9 +199,19 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
             contains=contains, disjoint=disjoint,
             events=ev, event_vec=ev_vec, opinion_text=op_text,
             description_vec=desc_vec, description_text=desc_text,
-            evidence_words=evidence_words, embedder=embedder,
+            evidence_words=evidence_words, embedder=embedder, rows=rows.get(vid, {}),
         ))
     return views
+
+
+def _rows_by_video(videos: pa.Table, segments: pa.Table, opinions: pa.Table) -> dict[str, dict]:
+    """Each video's canonical rows as plain dicts, for signals that read texts (the claims check)."""
+    out = {v["video_id"]: {"video": v, "segments": [], "opinions": []} for v in videos.to_pylist()}
+    for name, table in (("segments", segments), ("opinions", opinions)):
+        for r in table.to_pylist():
+            if r["video_id"] in out:
+                out[r["video_id"]][name].append(r)
+    return out
 
 
 def segment_opinions(seg, is_root, ev, ev_vec, desc_text, desc_vec, vec, has, min_cover: float = 0.5):

@@ -65,8 +65,8 @@ def coverage_signals() -> tuple[str, ...]:
 def evidence_meta() -> dict[str, tuple[bool, str | None, tuple[str, ...]]]:
     """``{signal: (independent, source, fields)}`` of every registered signal; a signal the
     registry does not know counts as not independent and speaks to every field group."""
-    return {c.name: (bool(c.independent), c.source or (c.name if c.independent else None), tuple(c.fields))
-            for c in specs()}
+    return {c.name: (bool(c.independent), None if c.aggregates else c.source or (c.name if c.independent else None),
+                     tuple(c.fields)) for c in specs()}
 
 
 def meta_of(name: str, known: dict) -> tuple[bool, str | None, tuple[str, ...]]:
