@@ -176,7 +176,7 @@ def kill_trial(work: Path, info: dict, batch: int, target: str, delay: float) ->
     child.thread.join(timeout=5)
     if finished or child.done:
         where = "after the end"
-    pipeline(ws, info, batch)  # resume: the same commands again
+    pipeline(ws, info, batch)  # resume: the same commands again (an exception fails the trial)
     return where
 
 
@@ -264,9 +264,12 @@ def main(argv=None) -> int:
     rng = random.Random(args.seed)
     survived, hit, aimed, failures, lost, extra = 0, {}, {}, [], 0, 0
     for i, (target, delay) in enumerate(kill_points(windows, args.trials, rng)):
-        where = kill_trial(work, info, args.batch, target, delay)
-        got = tables(work / "ws")
-        problems = compare(got, want)
+        try:
+            where = kill_trial(work, info, args.batch, target, delay)
+            got = tables(work / "ws")
+            problems = compare(got, want)
+        except Exception as exc:  # the resume failed: a lost trial, and the next ones still run
+            where, got, problems = f"{target} (resume failed)", {}, [f"resume raised {type(exc).__name__}: {exc}"]
         lost += sum(max(0, t.num_rows - (got[n].num_rows if n in got else 0)) for n, t in want.items())
         extra += sum(max(0, t.num_rows - (want[n].num_rows if n in want else 0)) for n, t in got.items())
         hit[where] = hit.get(where, 0) + 1

@@ -57,9 +57,12 @@ def record_chunks(ws, apply_reviews: bool = False, min_tier: str = "review") -> 
     if apply_reviews:
         decided = reviewed.decisions(ws)
         seg_ds, index = stream.segment_index(ws.store)
-    for t in stream.take_chunks(ds, positions, schema.names):
-        t = t.select(schema.names).cast(schema)
-        yield _with_texts(t, decided, seg_ds, index) if apply_reviews else t
+
+    def fetch(part) -> pa.Table:
+        t = ds.take(part.tolist(), columns=schema.names).select(schema.names).cast(schema)
+        return _with_texts(t, decided, seg_ds, index) if apply_reviews else t
+
+    yield from stream.chunked(positions, fetch)  # chunk sizes follow the bytes with the texts joined
 
 
 def records(ws, apply_reviews: bool = False, min_tier: str = "review") -> pa.Table:

@@ -13,7 +13,7 @@ one chunk of rows. Two tools:
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -62,10 +62,17 @@ def queue_positions(ds, min_tier: str, filter_tiers: bool) -> np.ndarray:
 def take_chunks(ds, positions: np.ndarray, columns: Sequence[str],
                 target_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
     """The rows at ``positions`` (in that order), ``columns`` only, a chunk at a time."""
+    yield from chunked(positions, lambda part: ds.take(part.tolist(), columns=list(columns)), target_bytes)
+
+
+def chunked(positions: np.ndarray, fetch: Callable[[np.ndarray], pa.Table],
+            target_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
+    """``fetch`` over consecutive slices of ``positions``; each slice's length is set from the bytes per
+    row of the table the last ``fetch`` returned (what it adds, e.g. joined texts, counts too)."""
     i, rows = 0, FIRST_ROWS
     while i < len(positions):
         part = positions[i:i + rows]
-        t = ds.take(part.tolist(), columns=list(columns))
+        t = fetch(part)
         i += len(part)
         per_row = max(1, t.nbytes // max(1, t.num_rows))
         rows = int(min(MAX_ROWS, max(1, target_bytes // per_row)))
