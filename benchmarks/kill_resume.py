@@ -180,10 +180,12 @@ def kill_trial(work: Path, info: dict, batch: int, target: str, delay: float) ->
     return where
 
 
-def kill_points(windows: dict, trials: int, rng: random.Random) -> list[tuple[str, float]]:
+def kill_points(windows: dict, trials: int, rng: random.Random,
+                only: list[str] | None = None) -> list[tuple[str, float]]:
     """``trials`` kill points, stage by stage in turn (every stage of STAGES gets trials // 7 or
     more): (stage, seconds after its start), uniform inside its length in the reference run."""
     names = [s for s in STAGES if s in windows] + [s for s in windows if s not in STAGES]
+    names = [s for s in names if s in only] if only else names
     out = []
     for i in range(trials):
         name = names[i % len(names)]
@@ -252,6 +254,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=1, help="videos per batch (small: more kill points)")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--no-media", action="store_true", help="no synthetic media (then no pixels stage)")
+    ap.add_argument("--only", nargs="*", default=None, help="aim the trials at these stages only")
     ap.add_argument("--skip-extra", action="store_true", help="only the kill trials (no concurrent, no disk full)")
     args = ap.parse_args(argv)
     from videoaudit.sample import write_sample
@@ -263,7 +266,7 @@ def main(argv=None) -> int:
     want = tables(work / "reference")
     rng = random.Random(args.seed)
     survived, hit, aimed, failures, lost, extra = 0, {}, {}, [], 0, 0
-    for i, (target, delay) in enumerate(kill_points(windows, args.trials, rng)):
+    for i, (target, delay) in enumerate(kill_points(windows, args.trials, rng, args.only)):
         try:
             where = kill_trial(work, info, args.batch, target, delay)
             got = tables(work / "ws")

@@ -13,11 +13,12 @@ import json
 from pathlib import Path
 
 from ..formats.action100m import write_release
-from ..workspace import chunks
 from . import reviewed
 
 #: bytes of release rows buffered before a row group is written (megabyte texts: a few rows a group)
-GROUP_BYTES = 64 << 20
+GROUP_BYTES = 16 << 20
+#: bytes of workspace rows read at once, and most videos per read
+CHUNK_BYTES, MAX_VIDEOS = 16 << 20, 64
 
 
 def _gpt(seg: dict) -> dict:
@@ -40,39 +41,36 @@ def _kept_in(ws, video_ids, min_tier: str) -> set[tuple[str, str]]:
 def _release_rows(ws, min_tier: str = "trusted", apply_reviews: bool = False):
     """The release rows of every video, the kept set read per chunk of videos (never the whole map)."""
     decided = reviewed.decisions(ws) if apply_reviews else {}
-    for part in video_chunks(ws.video_ids()):
-        yield from release_rows(ws, part, _kept_in(ws, part, min_tier), decided)
+    yield from release_rows(ws, ws.video_ids(), lambda part: _kept_in(ws, part, min_tier), decided)
 
 
-def video_chunks(ids: list[str], first: int = 4, most: int = 64):
-    """Consecutive chunks of videos, growing from ``first`` to ``most`` (a video of megabyte texts is
-    tens of MB: the first chunks stay small, and :func:`release_rows` reads by sub-chunks of these)."""
-    i, n = 0, first
-    while i < len(ids):
-        yield ids[i:i + n]
-        i += n
-        n = min(most, n * 2)
-
-
-def release_rows(ws, video_ids, keep: set | None, decided: dict | None = None, chunk: int = 8):
+def release_rows(ws, video_ids, keep, decided: dict | None = None, target_bytes: int = CHUNK_BYTES):
     """Release rows of ``video_ids``; a node keeps its ``gpt`` when ``(video_id, segment_id)`` is
-    in ``keep`` (``None`` = every annotation kept, e.g. for the fusion's fault-injected copy);
-    ``decided``: review verdicts, which decide per field what stays (export/reviewed.py).
-    Read ``chunk`` videos at a time: a row is built and handed on before the next chunk is read."""
+    in ``keep`` (a set, a function of a chunk of video ids giving that chunk's set, or ``None`` =
+    every annotation kept, e.g. for the fusion's fault-injected copy); ``decided``: review
+    verdicts, which decide per field what stays (export/reviewed.py). Videos are read a chunk at a
+    time, the chunk's length set from the bytes per video of the last one (one video of megabyte
+    texts is tens of MB; thousands of ordinary ones fit in the same bytes)."""
     ids = list(video_ids)
     decided = decided or {}
-    for part in chunks(ids, chunk):
-        videos = {v["video_id"]: v for v in ws.store.read("videos", part).to_pylist()}
+    i, n = 0, 1
+    while i < len(ids):
+        part = ids[i:i + n]
+        i += len(part)
+        vt, st = ws.store.read("videos", part), ws.store.read("segments", part)
+        n = int(min(MAX_VIDEOS, max(1, target_bytes * len(part) // max(1, vt.nbytes + st.nbytes))))
+        kept = keep(part) if callable(keep) else keep
+        videos = {v["video_id"]: v for v in vt.to_pylist()}
         segs: dict[str, list[dict]] = {}
-        for s in ws.store.read("segments", part).to_pylist():
+        for s in st.to_pylist():
             verdict = decided.get((s["video_id"], s["segment_id"]))
-            if verdict is not None and keep is not None:  # the reviewer's word decides which fields stay
+            if verdict is not None and kept is not None:  # the reviewer's word decides which fields stay
                 s = reviewed.apply(s, verdict)
-                keep.add((s["video_id"], s["segment_id"]))
+                kept.add((s["video_id"], s["segment_id"]))
             segs.setdefault(s["video_id"], []).append(s)
+        del vt, st
         for vid in part:
-            yield _release_row(videos[vid], segs.pop(vid, []), keep)
-        del videos, segs
+            yield _release_row(videos.pop(vid), segs.pop(vid, []), kept)
 
 
 def _release_row(v: dict, segs: list[dict], keep: set | None) -> dict:

@@ -53,14 +53,11 @@ def record_chunks(ws, apply_reviews: bool = False, min_tier: str = "review") -> 
         return
     schema = record_schema(ws)
     positions = stream.queue_positions(ds, min_tier, filter_tiers=min_tier != "review" or apply_reviews)
-    decided, seg_ds, index = ({}, None, None)
-    if apply_reviews:
-        decided = reviewed.decisions(ws)
-        seg_ds, index = stream.segment_index(ws.store)
+    decided = reviewed.decisions(ws) if apply_reviews else {}
 
     def fetch(part) -> pa.Table:
         t = ds.take(part.tolist(), columns=schema.names).select(schema.names).cast(schema)
-        return _with_texts(t, decided, seg_ds, index) if apply_reviews else t
+        return _with_texts(ws.store, t, decided) if apply_reviews else t
 
     yield from stream.chunked(positions, fetch)  # chunk sizes follow the bytes with the texts joined
 
@@ -71,10 +68,10 @@ def records(ws, apply_reviews: bool = False, min_tier: str = "review") -> pa.Tab
     return pa.concat_tables(parts) if parts else record_schema(ws, apply_reviews).empty_table()
 
 
-def _with_texts(t: pa.Table, decided: dict, seg_ds, index: pa.Table) -> pa.Table:
+def _with_texts(store, t: pa.Table, decided: dict) -> pa.Table:
     """Join the GPT texts of one chunk's segments in, decisions applied."""
     segs = {}
-    found = stream.segment_rows(seg_ds, index, t, ["video_id", "segment_id", "has_gpt", "na_fields", *GPT_FIELDS])
+    found = stream.segment_rows(store, t, ["has_gpt", "na_fields", *GPT_FIELDS])
     for k, s in found.items():
         segs[k] = reviewed.apply(s, decided.get(k))
     keys = list(zip(t.column("video_id").to_pylist(), t.column("segment_id").to_pylist()))

@@ -22,9 +22,9 @@ import pyarrow.compute as pc
 from . import reviewed
 
 #: bytes one chunk should hold at most (the adaptive chunking aims at it)
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 16 << 20
 #: rows of the first chunk (small: a row may be megabytes) and at most
-FIRST_ROWS, MAX_ROWS = 8, 4096
+FIRST_ROWS, MAX_ROWS = 2, 4096
 
 
 def dataset(store, name: str):
@@ -77,25 +77,50 @@ def chunked(positions: np.ndarray, fetch: Callable[[np.ndarray], pa.Table],
         per_row = max(1, t.nbytes // max(1, t.num_rows))
         rows = int(min(MAX_ROWS, max(1, target_bytes // per_row)))
         yield t
+        del t
+        release()
 
 
-def segment_index(store) -> tuple[object, pa.Table]:
-    """The segments dataset and its (video_id, segment_id, _pos) keys, to find rows by id."""
-    ds = dataset(store, "segments")
-    if ds is None:
-        return None, pa.table({"video_id": pa.array([], pa.string()), "segment_id": pa.array([], pa.string()),
-                               "_pos": pa.array([], pa.int64())})
-    keys = _keys(ds, ["video_id", "segment_id"])
-    return ds, keys.append_column("_pos", pa.array(np.arange(keys.num_rows, dtype=np.int64)))
+def release() -> None:
+    """Hand the memory of the chunk just done back to the system now: Arrow's allocator keeps freed
+    pages for a while (measured: RSS grew by about the chunk size at every chunk without this)."""
+    pa.default_memory_pool().release_unused()
+    _malloc_trim()
 
 
-def segment_rows(ds, index: pa.Table, keys: pa.Table, columns: Sequence[str]) -> dict[tuple[str, str], dict]:
-    """(video_id, segment_id) -> ``columns`` of that segment, for the keys of one chunk."""
-    if ds is None or keys.num_rows == 0:
-        return {}
-    hit = keys.select(["video_id", "segment_id"]).join(index, ["video_id", "segment_id"], join_type="inner")
-    pos = np.sort(hit.column("_pos").to_numpy())
-    if not len(pos):
-        return {}
-    rows = ds.take(pos.tolist(), columns=list(columns)).to_pylist()
-    return {(r["video_id"], r["segment_id"]): r for r in rows}
+def _malloc_trim() -> None:
+    """glibc keeps freed blocks of large strings in its heap (its mmap threshold grows after the
+    first big free); trimming returns them. A no-op where there is no glibc."""
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = None
+
+
+def segment_rows(store, keys: pa.Table, columns: Sequence[str]) -> dict[tuple[str, str], dict]:
+    """(video_id, segment_id) -> ``columns`` of that segment, for the keys of one chunk.
+
+    A filtered query, not a take by position: Lance's take decodes whole pages of the text
+    columns (measured: about three times the memory for rows of 250 kB captions)."""
+    from ..workspace import _sql_list, chunks
+
+    wanted = set(zip(keys.column("video_id").to_pylist(), keys.column("segment_id").to_pylist()))
+    out: dict[tuple[str, str], dict] = {}
+    cols = list(dict.fromkeys(["video_id", "segment_id", *columns]))
+    for part in chunks(sorted({s for _, s in wanted}), 512):
+        vids = sorted({v for v, s in wanted if s in set(part)})
+        for r in store.read("segments", vids, where=f"segment_id IN ({_sql_list(part)})", columns=cols).to_pylist():
+            if (r["video_id"], r["segment_id"]) in wanted:
+                out[(r["video_id"], r["segment_id"])] = r
+    return out
