@@ -77,35 +77,6 @@ def chunked(positions: np.ndarray, fetch: Callable[[np.ndarray], pa.Table],
         per_row = max(1, t.nbytes // max(1, t.num_rows))
         rows = int(min(MAX_ROWS, max(1, target_bytes // per_row)))
         yield t
-        del t
-        release()
-
-
-def release() -> None:
-    """Hand the memory of the chunk just done back to the system now: Arrow's allocator keeps freed
-    pages for a while (measured: RSS grew by about the chunk size at every chunk without this)."""
-    pa.default_memory_pool().release_unused()
-    _malloc_trim()
-
-
-def _malloc_trim() -> None:
-    """glibc keeps freed blocks of large strings in its heap (its mmap threshold grows after the
-    first big free); trimming returns them. A no-op where there is no glibc."""
-    global _LIBC
-    if _LIBC is None:
-        import ctypes
-        import ctypes.util
-
-        try:
-            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
-        except (OSError, AttributeError):
-            _LIBC = False
-    if _LIBC:
-        _LIBC.malloc_trim(0)
-
-
-_LIBC = None
 
 
 def segment_rows(store, keys: pa.Table, columns: Sequence[str]) -> dict[tuple[str, str], dict]:
@@ -119,7 +90,8 @@ def segment_rows(store, keys: pa.Table, columns: Sequence[str]) -> dict[tuple[st
     out: dict[tuple[str, str], dict] = {}
     cols = list(dict.fromkeys(["video_id", "segment_id", *columns]))
     for part in chunks(sorted({s for _, s in wanted}), 512):
-        vids = sorted({v for v, s in wanted if s in set(part)})
+        in_part = set(part)
+        vids = sorted({v for v, s in wanted if s in in_part})
         for r in store.read("segments", vids, where=f"segment_id IN ({_sql_list(part)})", columns=cols).to_pylist():
             if (r["video_id"], r["segment_id"]) in wanted:
                 out[(r["video_id"], r["segment_id"])] = r

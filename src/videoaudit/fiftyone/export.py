@@ -38,8 +38,8 @@ try:  # bson comes with FiftyOne (pymongo); without it, export_fiftyone's requir
 except ImportError:  # pragma: no cover - exercised by test_fiftyone_support
     ObjectId = None
 
-from ..signal_values import parse_signals
 from ..schema import LENSES, NA
+from ..signal_values import parse_signals
 from . import require
 from .ingest import TRANSCRIPT_FIELD, parse_fields, video_ids_of
 from .support import seconds_to_frames
@@ -253,7 +253,7 @@ def _add_samples(run: _Export, vids: list[str]) -> tuple[list[str], int]:
         # in-memory Sample objects are reloaded from the database after EVERY set_values below
         # (FiftyOne keeps them in sync): holding them would make each bulk write O(all labels)
         del new[:]
-        s = None  # noqa: F841 (the loop variable holds the last Sample)
+        s = None
         gc.collect()  # Samples sit in reference cycles; collect them before the bulk writes
     return [existing[v] for v in vids], n_added
 
