@@ -554,3 +554,95 @@ def test_a_stage_failing_for_every_video_is_visible(tmp_path):
     html = out.read_text(encoding="utf-8")
     tile = html[html.index('<div class="k">Errors</div>'):][:600]
     assert f">{w.store.count('errors')}<" in tile and "2 ×" in tile, tile
+
+
+def test_a_table_whose_creation_was_killed_counts_as_absent(tmp_path):
+    """`kill -9` between a table's directory being made and its first commit (seen in the kill trials,
+    in lens_signals): the next run must create it anew, not fail on a table Lance cannot open."""
+    from videoaudit.workspace import Store
+
+    store = Store(tmp_path / "ws")
+    store.append("errors", store.schema("errors").empty_table())  # the workspace exists
+    half = tmp_path / "ws" / "lens_video_signals.lance"
+    (half / "_transactions").mkdir(parents=True)
+    (half / "_transactions" / ".tmpXYZ").write_bytes(b"")
+    fresh = Store(tmp_path / "ws")
+    assert "lens_video_signals" not in fresh.names()
+    assert fresh.read("lens_video_signals").num_rows == 0  # readers see an empty table
+    rows = fresh.schema("lens_video_signals").empty_table()
+    fresh.replace("lens_video_signals", ["v"], rows)
+    assert "lens_video_signals" in Store(tmp_path / "ws").names()
+
+
+def _big_text_workspace(tmp_path, videos: int, chars: int):
+    """``videos`` videos whose every text (captions, title, transcript entry) is ``chars`` long, audited."""
+    from videoaudit.api import Workspace
+
+    big = "word " * (chars // 5)
+    segs = [{"id": "r", "start": 0, "end": 20, "summary_brief": "a cook " + big, "summary_detailed": big,
+             "action_brief": "cook", "action_detailed": big, "actor": "a cook"}]
+    segs += [{"id": f"c{i}", "parent": "r", "start": 2 * i, "end": 2 * i + 2, "summary_brief": big,
+              "summary_detailed": big, "action_brief": "chop", "action_detailed": big, "actor": "a cook"}
+             for i in range(10)]
+    src = write_jsonl(tmp_path / "big.jsonl", [{"video_id": f"v{v}", "title": big, "segments": segs,
+                                                "transcript": [{"start": 1, "text": big}]} for v in range(videos)])
+    ws = Workspace(tmp_path / "ws", text_model="hashing")
+    ws.ingest(src, format="jsonl")
+    ws.run(stages=["signals", "confidence"])
+    return ws
+
+
+def _peak_rss(cmd: list[str]) -> int:
+    """Peak RSS (bytes) of a command, sampled every 20 ms with psutil; fails on a non-zero exit."""
+    import subprocess
+    import time
+
+    import psutil
+
+    proc = psutil.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, proc.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.02)
+    assert proc.returncode == 0, proc.stdout.read().decode(errors="replace")[-2000:]
+    return peak
+
+
+#: what a process needs before reading any data: the imports and Lance's runtime (a first scan)
+_BASE = ("import sys, videoaudit.cli, videoaudit.api, pyarrow.parquet\n"
+         "from videoaudit.workspace import Store\n"
+         "ds = Store(sys.argv[1], create=False).table('confidence').to_lance()\n"
+         "list(ds.to_batches(columns=['video_id']))")
+
+
+@pytest.mark.slow
+def test_exports_of_megabyte_texts_stay_whole_under_a_memory_ceiling(tmp_path):
+    """The exports that carry texts (--apply-reviews records, the action100m release) of a workspace
+    whose every text is 1 MB keep every text whole and stay under 320 MB above a process that has only
+    imported and opened the workspace (the streamed exports measured 135-195 MB above it whatever
+    the workspace's size, whole-table reads 362 MB on 230 MB of texts: benchmarks/memory_exports.py)."""
+    import sys
+
+    chars = 1_000_000
+    ws = _big_text_workspace(tmp_path, videos=2, chars=chars)
+    q = ws.review_queue(2).select(["video_id", "segment_id"]).to_pylist()
+    ws.review(q[0]["video_id"], q[0]["segment_id"], verdict="fixed", field="actor", text="a baker")
+    base = _peak_rss([sys.executable, "-c", _BASE, str(ws.path)])
+    for fmt in ("jsonl", "parquet", "action100m"):
+        out = tmp_path / f"out.{fmt}"
+        peak = _peak_rss([sys.executable, "-m", "videoaudit.cli", "export", "-w", str(ws.path), "-o", str(out),
+                          "--format", fmt, "--apply-reviews"])
+        assert peak - base < 320 << 20, f"{fmt}: peak RSS {peak / 2**20:.0f} MB, base {base / 2**20:.0f} MB"
+    assert (tmp_path / "out.jsonl").stat().st_size > 20 << 20  # (parquet compresses the repeated words)
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = [r["summary_detailed"] for r in rows if r["summary_detailed"] not in (None, "N/A")]
+    assert texts and all(len(t) == chars - chars % 5 for t in texts)  # whole, not cut
+    import pyarrow.parquet as pq
+
+    col = pq.read_table(tmp_path / "out.parquet", columns=["summary_detailed"]).column(0).to_pylist()
+    assert sorted(len(t) for t in col if t not in (None, "N/A")) == sorted(len(t) for t in texts)
+    release = list(iter_release(tmp_path / "out.action100m"))
+    assert len(release) == 2 and len(release[0]["metadata"]["title"]) == chars - chars % 5

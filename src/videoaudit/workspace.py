@@ -89,9 +89,10 @@ class Store:
 
     # -- tables ---------------------------------------------------------------------
     def names(self) -> set[str]:
-        """The tables that exist in the workspace."""
+        """The tables that exist in the workspace (a table whose creation was killed before its
+        first commit holds nothing: it does not count, and the next writer creates it anew)."""
         res = self.db.list_tables()
-        return set(getattr(res, "tables", res))
+        return {n for n in getattr(res, "tables", res) if committed(self.root / f"{n}.lance")}
 
     def table(self, name: str, schema: pa.Schema | None = None):
         """Open (or create) a table. A dynamic ``embeddings_<lens>`` table is created only
@@ -104,6 +105,7 @@ class Store:
                     if S.is_embeddings_table(name):
                         raise KeyError(f"table {name} does not exist yet (no vectors of that lens were stored)")
                     schema = S.TABLES[name]
+                drop_uncommitted(self.root / f"{name}.lance")
                 self._tables[name] = self.db.create_table(name, schema=schema, exist_ok=True)
         return self._tables[name]
 
@@ -268,6 +270,21 @@ class Store:
         from .status import table_status
 
         return table_status(self.root)
+
+
+def committed(path: Path) -> bool:
+    """Has the Lance table at ``path`` (if it exists) at least one committed version?"""
+    versions = path / "_versions"
+    return not path.exists() or (versions.is_dir() and any(versions.glob("*.manifest")))
+
+
+def drop_uncommitted(path: Path) -> None:
+    """Remove a table directory left by a creation that was killed before its first commit (it holds
+    no version, so no rows: Lance cannot open it, and creating the table over it fails)."""
+    import shutil
+
+    if path.exists() and not committed(path):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def check_not_a_file(root: Path) -> None:

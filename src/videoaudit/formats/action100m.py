@@ -67,27 +67,43 @@ RELEASE_SCHEMA = pa.schema(
 )
 
 
-def write_release(rows: Iterable[dict], path: str | Path, row_group_size: int = 64) -> int:
+def write_release(rows: Iterable[dict], path: str | Path, row_group_size: int = 64,
+                  max_group_bytes: int | None = None) -> int:
     """Write release-format rows (plain dicts) to ``path``; returns the number of rows.
 
     Rows are written in row groups so that a reader streaming by row group keeps a flat
-    memory profile, as it does on the real 205 GB release.
+    memory profile, as it does on the real 205 GB release. ``max_group_bytes`` also ends a
+    group once its rows' texts reach that many bytes (rows of megabyte captions).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with pq.ParquetWriter(path, RELEASE_SCHEMA) as writer:
         chunk: list[dict] = []
+        size = 0
         for row in rows:
             chunk.append(row)
-            if len(chunk) >= row_group_size:
+            if max_group_bytes is not None:
+                size += _text_bytes(row)
+            if len(chunk) >= row_group_size or (max_group_bytes is not None and size >= max_group_bytes):
                 writer.write_table(pa.Table.from_pylist(chunk, schema=RELEASE_SCHEMA))
                 n += len(chunk)
-                chunk = []
+                chunk, size = [], 0
         if chunk:
             writer.write_table(pa.Table.from_pylist(chunk, schema=RELEASE_SCHEMA))
             n += len(chunk)
     return n
+
+
+def _text_bytes(value) -> int:
+    """About the bytes a release row holds: the length of its strings (texts dominate)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_text_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_text_bytes(v) for v in value)
+    return 8
 
 
 def iter_release(path: str | Path) -> Iterator[dict]:

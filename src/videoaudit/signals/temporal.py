@@ -27,6 +27,14 @@ def tiou(a_start, a_end, b_start, b_end) -> np.ndarray:
     return inter / union
 
 
+def paired_tiou(a_start, a_end, b_start, b_end) -> np.ndarray:
+    """tIoU of a[i] with b[i] only: O(n), where the diagonal of :func:`tiou` is an n x n matrix
+    (25,000 events of one video made 5 GB per temporary: the 10.7 GB peak of issue 11)."""
+    a_s, a_e, b_s, b_e = (np.asarray(x, float) for x in (a_start, a_end, b_start, b_end))
+    inter = np.clip(np.minimum(a_e, b_e) - np.maximum(a_s, b_s), 0.0, None)
+    return inter / np.maximum((a_e - a_s) + (b_e - b_s) - inter, 1e-9)
+
+
 def _boundary_and_tiou(view: VideoView) -> tuple[Signal, Signal]:
     """Both per-segment temporal signals (one tIoU matrix), computed once per view."""
     if "temporal" in view.cache:
@@ -101,7 +109,7 @@ def video_temporal_metrics(view: VideoView) -> list[tuple[str, float | None, str
             continue
         text = view.event_vec @ view.vec["annotation"][idx].T  # events x segments
         top = idx[np.argmax(text, axis=1)]
-        ious = tiou(es, ee, seg.start.to_numpy(float)[top], seg.end.to_numpy(float)[top]).diagonal()
+        ious = paired_tiou(es, ee, seg.start.to_numpy(float)[top], seg.end.to_numpy(float)[top])
         miou = float(np.mean(ious))
         if best is None or miou > best[0]:
             best_level, best = level, (miou, ious)
