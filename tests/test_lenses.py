@@ -10,7 +10,7 @@ import pytest
 from videoaudit.lenses import geometry as A
 from videoaudit.lenses.pixels_stage import clip_vector, pixels_stage
 from videoaudit.lenses.transcript_stage import transcript_stage
-from videoaudit.lenses.transcript import chunk_entries, embed_transcripts, overlapping
+from videoaudit.lenses.transcript import embed_transcripts
 from videoaudit.media.frames import Frame
 from videoaudit.schema import embeddings_schema, embeddings_table
 from videoaudit.workspace import Store
@@ -122,11 +122,6 @@ def test_segment_clip_fallback_takes_nearest_usable_frames():
 
 def test_transcript_chunking_and_pooling():
     entries = [{"start": float(i), "end": float(i + 1), "text": "word  " * 30} for i in range(5)]
-    chunks = chunk_entries(entries, max_words=64)
-    assert [n for _, n in chunks] == [64, 64, 22] and all("  " not in t for t, _ in chunks)
-    assert [e["start"] for e in overlapping(entries, 1.5, 3.0)] == [1.0, 2.0]
-    assert overlapping(entries, 10.0, 12.0) == []
-
     calls = []
 
     def embed(texts):
@@ -134,7 +129,8 @@ def test_transcript_chunking_and_pooling():
         return np.stack([np.eye(3)[len(t) % 3] for t in texts]).astype(np.float32)
 
     vecs = embed_transcripts([entries, [], entries[:1]], embed, max_words=64)
-    assert len(calls) == 1  # one embedding call for every chunk of every group
+    assert len(calls) == 1  # one embedding call for every chunk of every group (transcripts.py chunks them)
+    assert [len(t.split()) for t in calls[0]] == [60, 60, 30, 30]
     assert vecs[1] is None  # nothing to embed: no vector
     assert np.linalg.norm(vecs[0]) == pytest.approx(1.0) and np.linalg.norm(vecs[2]) == pytest.approx(1.0)
 

@@ -21,10 +21,21 @@ from typing import Iterator, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .pipeline import LocalEngine, StageReport
+from .pipeline import LocalEngine, Stage, StageReport
 from .pipeline.graph import invalidate
 from .progress import progress_bar  # noqa: F401  (re-exported: demo, benchmarks)
 from .workspace import Store
+
+
+
+def _source_driven(batch):
+    raise TypeError("the ingest stage reads a source file: Workspace.ingest commits its batches")
+
+
+#: ingest as the engine sees it: the ledger name and the tables it owns (rows come from a source,
+#: not from stored ids, so Workspace.ingest reads them and the engine only commits each batch)
+INGEST = Stage("ingest", _source_driven, writes=("videos", "segments"), reads=())
+
 
 @dataclass
 class IngestSummary:
@@ -130,29 +141,25 @@ class Workspace:
             summary.rejected.append(str(err))
             rejected.append((err.video_id, None, str(err)))
 
+        reingested = [False]  # run-wide stale marks: once, at the first batch that replaces videos
+
         def flush():
-            if pending:
-                videos, segs, bad = _arrow_rows(pending)
-                for err in bad:
-                    reject(err)
-            store.record_errors("ingest", rejected)
-            rejected.clear()
-            if not pending:
-                return
-            ids = videos.column("video_id").to_pylist()
-            kept = set(ids)
+            videos, segs, bad = _arrow_rows(pending) if pending else (None, None, [])
+            for err in bad:
+                reject(err)
+            kept = set(videos.column("video_id").to_pylist()) if videos is not None else set()
             pending[:] = [p for p in pending if p.video["video_id"] in kept]
+            ids = [p.video["video_id"] for p in pending]
             fresh = present.isdisjoint(ids)
-            store.replace("videos", ids, videos, fresh=fresh)
-            store.replace("segments", ids, segs, fresh=fresh)
             warnings = [(p.video["video_id"], None, w) for p in pending for w in p.warnings]
-            store.record_errors("ingest", warnings)
+            # a new video has nothing downstream yet: only a re-ingested one makes results stale
+            self.engine.commit(INGEST, ids, {"videos": videos, "segments": segs} if ids else {}, fresh=fresh,
+                               invalidates=not fresh, run_scope=not reingested[0], errors=rejected + warnings)
+            reingested[0] = reingested[0] or not fresh
+            rejected.clear()
             tally.add(w for _, _, w in warnings)
-            if not fresh:
-                invalidate(store, "ingest", ids)
-            store.mark("ingest", ids)
             summary.videos += len(ids)
-            summary.segments += len(segs)
+            summary.segments += segs.num_rows if ids else 0
             summary.warnings += len(warnings)
             pending.clear()
 
@@ -197,8 +204,8 @@ class Workspace:
             keep = existing.filter(pc.invert(pc.is_in(existing.column("source"), pa.array(
                 sorted(set(rows.column("source").to_pylist())))))) if existing.num_rows else existing
             rows = pa.concat_tables([keep, rows])
+        invalidate(self.store, "opinions", vids)  # before the write: a kill in between leaves them stale
         self.store.replace("opinions", vids, rows)
-        invalidate(self.store, "opinions", vids)
         return {"imported": rows.num_rows, "videos": len(vids), "errors": len(errors),
                 "error_messages": [e[2] for e in errors[:20]]}
 

@@ -167,11 +167,13 @@ class Store:
         yield from t.to_arrow().select(list(columns) if columns else self.schema(name).names).to_batches(batch_size)
 
     @_guarded
-    def replace(self, name: str, video_ids: Sequence[str], rows: pa.Table, fresh: bool = False) -> None:
+    def replace(self, name: str, video_ids: Sequence[str], rows: pa.Table, fresh: bool = False,
+                where: str | None = None) -> None:
         """Write ``rows`` as the complete content of ``name`` for ``video_ids``.
 
         ``fresh=True`` promises that the table holds no rows of these videos yet, which
         skips the delete (a scan of the whole table: quadratic over a long ingest).
+        ``where`` narrows what is replaced to the rows it matches (the others stay).
         """
         if S.is_embeddings_table(name) and name not in self.names():
             if not rows.num_rows:
@@ -181,7 +183,7 @@ class Store:
         t = self.table(name)
         if video_ids and not fresh and name in self.names():
             for part in chunks(video_ids):
-                t.delete(f"video_id IN ({_sql_list(part)})")
+                t.delete(f"video_id IN ({_sql_list(part)})" + (f" AND ({where})" if where else ""))
         if rows.num_rows:
             schema = self.schema(name)
             t.add(rows.select(schema.names).cast(schema))

@@ -169,6 +169,6 @@ def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
 
 
 def _transcript_chunks(entries) -> list[tuple[float, float, str]]:
-    from ..signals.context import transcript_chunks
+    from ..transcripts import chunk_transcript
 
-    return transcript_chunks(list(entries) if entries is not None else [], max_words=25)
+    return [(c.start, c.end, c.text) for c in chunk_transcript(entries, target_words=25)]

@@ -12,7 +12,7 @@ from .vectors import annotated_segments, vector_row
 def transcript_stage(model: str = "minilm", max_words: int | None = None, device: str | None = None,
                      cache_root=None) -> Stage:
     """The transcript lens: a vector per video (whole transcript) and per annotated segment
-    (entries overlapping its window), from any text model of the registry (lenses/transcript.py)."""
+    (chunks overlapping its window), from any text model of the registry (lenses/transcript.py)."""
     from ..models.text_cache import text_embedder
     from .transcript import MAX_WORDS, embed_video_and_windows
 

@@ -5,7 +5,8 @@ Per batch of videos: ONE ``FrameSampler.sample`` per video with the backend's
 ``backend.run`` for the batch, and the answers stored in the ``opinions`` table exactly like
 imported opinions (same columns; ``settings`` JSON and ``raw`` filled). The ledger stage is
 ``opinions/<source>/<task>``, so a killed run resumes where it stopped and a second backend or
-task never disturbs the first. Only this source's rows of this kind are replaced.
+task never disturbs the first. Only this source's rows of this kind are replaced. The backend
+is a :class:`~videoaudit.pipeline.stage.Stage` run by the one engine (ledger, invalidation, resume).
 
 A reply that did not parse is recorded in the ``errors`` table with its raw text and the
 video is marked failed (a later run retries it); nothing is stored for it, so it can never
@@ -23,9 +24,10 @@ from typing import Callable, Sequence
 import pyarrow as pa
 
 from ..media.frames import FrameSampler, MediaError
-from ..pipeline.graph import invalidate
+from ..pipeline.engine import LocalEngine
+from ..pipeline.stage import FAILED, FAILED_SCHEMA, WARNING_SCHEMA, WARNINGS, Batch, Stage
 from ..schema import OPINIONS
-from ..workspace import Store, _sql_list, chunks
+from ..workspace import Store
 from .backends.base import Answer, OpinionBackend
 from .parse import ParseFailure
 
@@ -109,66 +111,71 @@ def run_backend(store: Store, backend: OpinionBackend, task: str, *, source: str
         raise ValueError(f"unknown task {task!r}; one of describe, localize, point")
     if task not in backend.tasks:
         raise ValueError(f"backend {backend.name} cannot {task}; it does {', '.join(backend.tasks)}")
-    source = check_source(source or backend.name)
-    stage = stage_name(source, task)
-    sampler = sampler or FrameSampler()
-    ids = list(video_ids) if video_ids is not None else store.read("videos", columns=["video_id"]).column(
-        "video_id").to_pylist()
-    finished = set() if redo else store.finished(stage)
-    todo = [v for v in ids if v not in finished]
-    rep = OpinionRunReport(stage, skipped=len(ids) - len(todo))
-    for part in chunks(todo, batch_size):
-        videos = {r["video_id"]: r for r in store.read("videos", part, columns=["video_id", "media_path",
-                                                                                  "duration"]).to_pylist()}
+    stage, calls = opinion_stage(backend, task, check_source(source or backend.name), query,
+                                 sampler or FrameSampler())
+    rep = LocalEngine(store, batch_size=batch_size).run(stage, video_ids, on_progress, redo=redo)
+    return OpinionRunReport(stage.name, done=rep.done, skipped=rep.skipped, calls=calls[0], failed=rep.failed,
+                            stored=rep.written.get("opinions", 0))
+
+
+def opinion_stage(backend: OpinionBackend, task: str, source: str, query: str | None,
+                  sampler: FrameSampler) -> tuple[Stage, list[int]]:
+    """The backend as a stage (ledger name ``opinions/<source>/<task>``) and its call counter.
+
+    Per batch: frames per video, one ``backend.run``, one row set per parsed answer. A frame
+    or parse failure fails that video only (reported as :data:`FAILED`, so the engine never
+    re-asks the rest of the batch); ``EndpointDown`` stops the run.
+    """
+    kind = KIND[task]
+    calls = [0]
+
+    def process(batch: Batch) -> dict[str, pa.Table]:
         failed: dict[str, str] = {}
-        errors: list[tuple[str, None, str]] = []
-        ready: list[tuple[str, list, float]] = []
-        for vid in part:
-            v = videos.get(vid)
-            if v is None:
-                failed[vid] = f"video {vid}: not in the workspace"
-                continue
-            dur = float(v["duration"] or 0.0)
-            req = backend.frame_request(task, dur)
-            if req is None:
-                ready.append((vid, [], dur))
-                continue
-            if not v["media_path"]:
-                failed[vid] = f"video {vid}: no media file; backend {backend.name} needs frames"
-                continue
-            try:
-                frames = sampler.sample(v["media_path"], [req])[req.consumer]
-            except (MediaError, ValueError) as exc:
-                failed[vid] = f"video {vid}: {exc}"
-                continue
-            ready.append((vid, frames, dur))
-        answers = _ask(backend, task, ready, query, failed)
-        rep.calls += len(answers)
+        answers = _ask(backend, task, _frames(backend, task, batch.videos, sampler, failed), query, failed)
+        calls[0] += len(answers)
         rows: list[dict] = []
-        ok: list[str] = []
+        skipped: list[tuple[str, None, str]] = []
         for vid, ans in answers.items():
             if isinstance(ans.value, ParseFailure):
-                msg = (f"{source} {task} on video {vid}: {ans.value.reason}; raw output: "
-                       f"{ans.value.raw[:RAW_IN_ERROR]!r}")
-                failed[vid] = msg
+                failed[vid] = (f"{source} {task} on video {vid}: {ans.value.reason}; raw output: "
+                               f"{ans.value.raw[:RAW_IN_ERROR]!r}")
                 continue
             for skip in getattr(ans.value, "skipped", ()):
-                errors.append((vid, None, f"{source} {task} on video {vid}: skipped an item: {skip.reason}; "
-                                          f"raw output: {skip.raw[:RAW_IN_ERROR]!r}"))
+                skipped.append((vid, None, f"{source} {task} on video {vid}: skipped an item: {skip.reason}; "
+                                           f"raw output: {skip.raw[:RAW_IN_ERROR]!r}"))
             rows.extend(answer_rows(vid, source, ans))
-            ok.append(vid)
-        _replace(store, ok, source, KIND[task], pa.Table.from_pylist(rows, schema=OPINIONS))
-        store.mark(stage, ok, failed)
-        store.record_errors(stage, [(v, None, e) for v, e in failed.items()] + errors)
-        if ok:
-            invalidate(store, "opinions", ok)
-        rep.done += len(ok)
-        rep.stored += len(rows)
-        rep.failed.update(failed)
-        if on_progress:
-            on_progress(len(part))
-    store.optimize("opinions")
-    return rep
+        return {"opinions": pa.Table.from_pylist(rows, schema=OPINIONS),
+                FAILED: pa.Table.from_pylist([{"video_id": v, "error": e} for v, e in failed.items()],
+                                             schema=FAILED_SCHEMA),
+                WARNINGS: pa.Table.from_pylist([dict(zip(WARNING_SCHEMA.names, r)) for r in skipped],
+                                               schema=WARNING_SCHEMA)}
+
+    stage = Stage(stage_name(source, task), process, writes=("opinions",), reads=(),
+                  replace_where=f"source = '{source}' AND kind = '{kind}'", keep_failed=True,
+                  stop_on=(ConnectionError,))
+    return stage, calls
+
+
+def _frames(backend, task: str, videos: pa.Table, sampler: FrameSampler,
+            failed: dict[str, str]) -> list[tuple[str, list, float]]:
+    """(video, frames, duration) for each video the backend can be asked about; ONE decode per video."""
+    ready = []
+    for v in videos.select(["video_id", "media_path", "duration"]).to_pylist():
+        vid, dur = v["video_id"], float(v["duration"] or 0.0)
+        req = backend.frame_request(task, dur)
+        if req is None:
+            ready.append((vid, [], dur))
+            continue
+        if not v["media_path"]:
+            failed[vid] = f"video {vid}: no media file; backend {backend.name} needs frames"
+            continue
+        try:
+            frames = sampler.sample(v["media_path"], [req])[req.consumer]
+        except (MediaError, ValueError) as exc:
+            failed[vid] = f"video {vid}: {exc}"
+            continue
+        ready.append((vid, frames, dur))
+    return ready
 
 
 def _ask(backend, task, ready, query, failed) -> dict[str, Answer]:
@@ -199,14 +206,3 @@ def _ask(backend, task, ready, query, failed) -> dict[str, Answer]:
         except Exception as exc:  # recorded against this video; the run goes on
             failed[item[0]] = f"video {item[0]}: backend {backend.name}: {type(exc).__name__}: {exc}"
     return out
-
-
-def _replace(store: Store, video_ids: Sequence[str], source: str, kind: str, rows: pa.Table) -> None:
-    """This source's rows of this kind for these videos become ``rows``; other sources stay."""
-    if not video_ids:
-        return
-    if "opinions" in store.names():
-        t = store.table("opinions")
-        for part in chunks(video_ids):
-            t.delete(f"source = '{source}' AND kind = '{kind}' AND video_id IN ({_sql_list(part)})")
-    store.append("opinions", rows)

@@ -115,11 +115,33 @@ def _signals(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
         return ws.engine.run(signals_stage(ws.text_model, ws.device, ws.path), ids, adv, redo=cfg.redo)
 
 
-def _lens_signals(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
-    from ..signals.lens_stage import run_lens_signals
+def _lens_signals(ws, cfg: RunConfig, ids, reports, bar, lens: str = "visual") -> StageReport | None:
+    """After the lens tables exist; nothing when the lens has no vectors. A segment's neighbours
+    are anywhere, so the stage runs over one dataset-wide index whose fingerprint (backend,
+    ids, vectors, annotation texts, text model) is the stage's configuration: when it changes,
+    every video's lens signals are redone."""
+    from ..signals.lens_stage import STAGE, lens_signals_stage, shared_space_of
+    from ..lenses.backends import recorded
+    from ..lenses.vectors import read_vectors
+    from ..signals.lens_context import SEGMENT_COLUMNS, LensIndex
+    from ..signals.neighbours import DEFAULT_K
+    from .graph import sync_stage_config
 
-    with bar("lens signals", len(ids)) as adv:  # after the lens tables exist; nothing when no lens ran
-        return run_lens_signals(ws, redo=cfg.redo, on_progress=adv)
+    store = ws.store
+    vectors = read_vectors(store, lens)
+    if vectors is None:
+        return None
+    index = LensIndex.build(vectors, store.read("segments", columns=list(SEGMENT_COLUMNS)), lens=lens, k=DEFAULT_K)
+    sync_stage_config(store, STAGE, {"fingerprint": index.fingerprint(ws.text_model), "lens": lens,
+                                     "backend": index.backend, "k": DEFAULT_K})
+    all_ids = ws.video_ids()
+    if not cfg.redo and all(v in store.finished(STAGE) for v in all_ids):
+        return StageReport(STAGE, skipped=len(all_ids))
+    index.embed(ws.text_embedder())  # only when some video needs it: the text side costs a model
+    spec = recorded(store.root, lens, index.backend)
+    stage = lens_signals_stage(index, shared_space_of(index.backend, lens, spec.options if spec else {}))
+    with bar("lens signals", len(all_ids)) as adv:
+        return ws.engine.run(stage, all_ids, adv, redo=cfg.redo)
 
 
 def _confidence(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:

@@ -53,6 +53,10 @@ StageFn = Callable[[Batch], dict[str, pa.Table]]
 WARNINGS = "_warnings"
 WARNING_SCHEMA = pa.schema([pa.field("video_id", pa.string()), pa.field("segment_id", pa.string()),
                             pa.field("error", pa.string())])
+#: an output a stage may add when it isolated per-video failures itself (one batched model call
+#: whose answers are checked one by one): (video_id, error); those videos count as failed
+FAILED = "_failed"
+FAILED_SCHEMA = pa.schema([pa.field("video_id", pa.string()), pa.field("error", pa.string())])
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,13 @@ class Stage:
     reads: tuple[str, ...] = ("videos", "segments", "opinions")
     resources: Resources = field(default_factory=Resources)
     init: Callable[[], None] | None = None
+    #: SQL predicate narrowing the rows a batch replaces (opinions: this source's rows of this
+    #: kind, so other sources and tasks stay); None = every row of the batch's videos
+    replace_where: str | None = None
+    #: a failed video keeps its earlier rows (a paid model answer outlives a later failed call)
+    keep_failed: bool = False
+    #: errors that stop the whole run instead of failing one video (an unreachable endpoint)
+    stop_on: tuple[type[BaseException], ...] = ()
 
     @property
     def depends_on(self) -> tuple[str, ...]:
@@ -95,3 +106,4 @@ class StageReport:
     done: int = 0
     skipped: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    written: dict[str, int] = field(default_factory=dict)  # table -> rows written by this run

@@ -1,6 +1,6 @@
 """Everything the signals of one batch share, computed once.
 
-Each text of the batch (annotation fields, captions, transcript chunks, metadata,
+Each text of the batch (annotation fields, captions, transcript chunks (transcripts.py), metadata,
 opinions) is embedded in ONE call to the text model, deduplicated; the signals then
 work on matrices. Relations between segments come from time, not from parent links, so
 that a broken tree (a moved boundary, an orphan) still gets sensible evidence windows.
@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..annotation import EMBEDDED_FIELDS, is_audited
+from ..transcripts import chunk_transcript, overlap_weights
 
 EPS_T = 0.05  # seconds of slack for float boundaries
 
@@ -28,27 +29,6 @@ def _norm_rows(m: np.ndarray) -> np.ndarray:
 
 def _present(values) -> np.ndarray:
     return np.array([isinstance(v, str) and v.strip() != "" for v in values], dtype=bool)
-
-
-def transcript_chunks(entries, max_words: int = 40) -> list[tuple[float, float, str]]:
-    """Group consecutive transcript entries into chunks of about ``max_words`` words."""
-    chunks: list[tuple[float, float, str]] = []
-    cur: list[str] = []
-    start = end = None
-    for e in entries or []:
-        text = (e.get("text") or "").strip()
-        if not text or e.get("start") is None:
-            continue
-        if start is None:
-            start = e["start"]
-        cur.append(text)
-        end = e["end"] if e.get("end") is not None else e["start"]
-        if sum(len(t.split()) for t in cur) >= max_words:
-            chunks.append((start, end, " ".join(cur)))
-            cur, start = [], None
-    if cur:
-        chunks.append((start, end, " ".join(cur)))
-    return chunks
 
 
 def overlap_matrix(a_start, a_end, b_start, b_end) -> np.ndarray:
@@ -124,8 +104,8 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
             has[f] = m
             tickets[f] = np.array([emb.want(v) if ok else -1 for v, ok in zip(vals, m)], dtype=int)
         # transcript chunks
-        chunks = transcript_chunks(list(vrow.transcript) if vrow.transcript is not None else [])
-        chunk_t = [emb.want(c[2]) for c in chunks]
+        chunks = chunk_transcript(list(vrow.transcript) if vrow.transcript is not None else [])
+        chunk_t = [emb.want(c.text) for c in chunks]
         desc = vrow.description if isinstance(vrow.description, str) else ""  # a null arrives as NaN
         meta_text = " ".join(t for t in (vrow.title, desc[:400]) if isinstance(t, str) and t.strip())
         meta_t = emb.want(meta_text) if meta_text else -1
@@ -166,10 +146,9 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
         sub = contains.astype(np.float32) * cap_has[None, :]
         vec["captions"] = _norm_rows(sub @ cap)
         has["captions"] = sub.sum(1) > 0
-        # transcript vector per segment: chunks overlapping it, weighted by overlap
+        # transcript vector per segment: chunks overlapping it, weighted by seconds of overlap
         if chunks:
-            cs = np.array([c[0] for c in chunks]); ce = np.array([max(c[1], c[0] + 0.5) for c in chunks])
-            w = overlap_matrix(st, en, cs, ce)
+            w = overlap_weights(chunks, st, en)
             vec["transcript"] = _norm_rows(w @ mat[np.array(chunk_t)])
             has["transcript"] = w.sum(1) > 0
         else:
@@ -180,7 +159,7 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
             for t in seg[f].dropna():
                 evidence_words |= content_words(t)
         for c in chunks:
-            evidence_words |= content_words(c[2])
+            evidence_words |= content_words(c.text)
         for t in (vrow.title, vrow.description, desc_text):
             if isinstance(t, str):
                 evidence_words |= content_words(t)

@@ -16,13 +16,11 @@ import numpy as np
 import pyarrow as pa
 
 from ..annotation import is_audited
-from ..pipeline.graph import sync_stage_config
-from ..pipeline.stage import Batch, Stage, StageReport
-from ..lenses.vectors import read_vectors
+from ..pipeline.stage import Batch, Stage
 from ..schema import VIDEO_SIGNALS
 from .base import signal_rows
-from .lens_context import SEGMENT_COLUMNS, LensIndex, LensView, neighbours_for
-from .neighbours import DEFAULT_K, explain
+from .lens_context import LensIndex, LensView, neighbours_for
+from .neighbours import explain
 
 STAGE = "lens_signals"
 NEIGHBOURS = "neighbours.visual"
@@ -75,26 +73,3 @@ def lens_signals_stage(index: LensIndex, shared_space=None) -> Stage:
         return compute_lens_signals(batch.segments, index, shared_space)
 
     return Stage(STAGE, run, writes=("lens_signals", "lens_video_signals"), reads=("segments",))
-
-
-def run_lens_signals(ws, lens: str = "visual", redo: bool = False, k: int = DEFAULT_K,
-                     on_progress=None) -> StageReport | None:
-    """The stage over every video of ``ws`` (a Workspace); None when the lens has no vectors."""
-    vectors = read_vectors(ws.store, lens)
-    if vectors is None:
-        return None
-    store = ws.store
-    index = LensIndex.build(vectors, store.read("segments", columns=list(SEGMENT_COLUMNS)), lens=lens, k=k)
-    config = {"fingerprint": index.fingerprint(ws.text_model), "lens": lens, "backend": index.backend, "k": k}
-    sync_stage_config(store, STAGE, config)
-    ids = ws.video_ids()
-    finished = set() if redo else store.finished(STAGE)
-    if all(v in finished for v in ids):
-        return StageReport(STAGE, skipped=len(ids))
-    index.embed(ws.text_embedder())
-    from ..lenses.backends import recorded
-
-    spec = recorded(store.root, lens, index.backend)
-    options = spec.options if spec is not None else {}
-    return ws.engine.run(lens_signals_stage(index, shared_space_of(index.backend, lens, options)), ids, on_progress,
-                         redo=redo)
