@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from .pipeline.stage import Batch, Stage
+from .pipeline.stage import Batch, Stage, model_resources
 from .lenses.stages import pixels_stage, transcript_stage  # noqa: F401  (re-exported)
 
 
@@ -23,7 +23,9 @@ def signals_stage(text_model: str | None = None, device: str | None = None, cach
     def run(batch: Batch) -> dict[str, pa.Table]:
         return compute_signals(batch.videos, batch.segments, batch.opinions, text_embedder(name, device, cache_root))
 
-    return Stage("signals", run, writes=("signals", "video_signals"))
+    return Stage("signals", run, writes=("signals", "video_signals"),
+                 resources=model_resources([("text", name)], device),
+                 init=lambda: text_embedder(name, device, cache_root))  # weights load in setup()
 
 
 def confidence_stage(stats, config=None) -> Stage:

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from ..pipeline.stage import WARNING_SCHEMA, WARNINGS, Batch, Stage
+from ..pipeline.stage import WARNING_SCHEMA, WARNINGS, Batch, Stage, model_resources
 from ..schema import MEDIA, THUMBNAILS, embeddings_schema, embeddings_table
 from .backends import sync_backends  # noqa: F401  (re-exported: the stages' backend bookkeeping)
 
@@ -161,7 +161,11 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
 
     run.sampler = sampler  # type: ignore[attr-defined]
     writes = ("media", "thumbnails", *(embeddings_table(lens) for lens in chosen))
-    return Stage("pixels", run, writes=writes, reads=("videos", "segments"))
+    # decode and the lens models share one pass over the frames (one decode per video), so the stage
+    # asks for what its heaviest backend needs; docs/scale.md says how it would split
+    device = next((o.get("device") for o in (visual_options, grounding_options) if o and o.get("device")), None)
+    return Stage("pixels", run, writes=writes, reads=("videos", "segments"),
+                 resources=model_resources([(lens, spec.name) for lens, spec in specs.items()], device))
 
 
 def transcript_stage(model: str = "minilm", max_words: int | None = None, device: str | None = None,
@@ -191,4 +195,6 @@ def transcript_stage(model: str = "minilm", max_words: int | None = None, device
             rows += [_rows(vid, sid, model, w) for sid, w in zip(sids, wins) if w is not None]
         return {embeddings_table("transcript"): pa.Table.from_pylist(rows, schema=embeddings_schema(embedder.dim))}
 
-    return Stage("transcript", run, writes=(embeddings_table("transcript"),), reads=("videos", "segments"))
+    return Stage("transcript", run, writes=(embeddings_table("transcript"),), reads=("videos", "segments"),
+                 resources=model_resources([("text", model)], device),
+                 init=lambda: text_embedder(model, device, cache_root))  # weights load in setup()
