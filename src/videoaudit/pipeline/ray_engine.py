@@ -127,6 +127,29 @@ def process_task(rows: pa.Table, stage: Stage) -> pa.Table:
 
 
 # -- driver side ------------------------------------------------------------------------
+def connect(address: str | None = None):
+    """Join (or start) Ray once per process, quietly (the run's own progress bar says how far it is).
+
+    ``address`` None starts a local Ray (or joins the one ``RAY_ADDRESS`` names) whose workers
+    import this very videoaudit; ``"auto"`` / ``HOST:PORT`` join a running cluster, whose nodes
+    must have videoaudit installed."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        kwargs: dict = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
+        if address is None:
+            src = str(Path(__file__).resolve().parents[2])
+            path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
+            kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
+        with warnings.catch_warnings():  # Ray fork-execs its processes: lance / lancedb warn of a fork
+            warnings.filterwarnings("ignore", message=".*fork", category=Warning)
+            ray.init(address=address, **kwargs)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    return ray
+
+
 class RayEngine(LocalEngine):
     """The same ``run`` contract as :class:`LocalEngine`; the stage's batches run on Ray Data.
 
@@ -147,9 +170,7 @@ class RayEngine(LocalEngine):
         todo, touched, report = self._plan(stage, video_ids, redo)
         if not todo:
             return report
-        ray = self._connect()
-        import ray.data
-
+        ray = connect(self.address)  # ray.data is imported with it
         items = [{"batch": i, "video_ids": ids} for i, ids in enumerate(chunks(todo, self.batch_size))]
         root = str(Path(self.store.root).absolute())
         ds = ray.data.from_items(items, override_num_blocks=len(items))
@@ -188,22 +209,3 @@ class RayEngine(LocalEngine):
         if res.num_gpus:
             return max(1, math.floor(total.get("GPU", 0) / res.num_gpus))
         return max(1, math.floor(total.get("CPU", 1) / max(res.num_cpus, 1e-9)) - 1)  # one CPU for the reads
-
-    def _connect(self):
-        """Join (or start) Ray once per process, quietly: the run's own progress bar says how far it is."""
-        ray = import_ray()
-        if not ray.is_initialized():
-            kwargs: dict = {"include_dashboard": False, "logging_level": logging.WARNING,
-                            "log_to_driver": False}
-            if self.address is None:  # a local Ray: its workers import this very videoaudit
-                src = str(Path(__file__).resolve().parents[2])
-                path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
-                kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
-            with warnings.catch_warnings():  # Ray fork-execs its processes: lance / lancedb warn of a fork
-                warnings.filterwarnings("ignore", message=".*fork", category=Warning)
-                ray.init(address=self.address, **kwargs)
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = False
-        ctx.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
-        return ray
