@@ -116,3 +116,23 @@ def test_help_does_not_import_ray():
             "print('ray' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_ray_model_that_cannot_load_stops_the_stage_like_local(ray_cluster, sample, tmp_path):
+    """``setup()`` fails (a model folder that does not exist): both engines raise, nothing is marked done."""
+    from videoaudit.pipeline import LocalEngine
+    from videoaudit.pipeline.ray_engine import RayEngine, StageSetupError
+    from videoaudit.stages import signals_stage
+
+    ws = _workspace(tmp_path / "ws", sample)
+    missing = str(tmp_path / "no-such-text-model")
+    stage = signals_stage(missing)
+    assert stage.resources.uses_model  # a sentence-transformers path: the actor-pool path
+    with pytest.raises(FileNotFoundError, match="no-such-text-model"):
+        LocalEngine(ws.store).run(stage)
+    with pytest.raises(StageSetupError, match="stage signals: a worker could not set it up: "
+                                              "FileNotFoundError: .*no-such-text-model") as err:
+        RayEngine(ws.store).run(stage)
+    assert "\n" not in str(err.value)  # one line
+    assert not ws.store.finished("signals") and not ws.store.count("signals")

@@ -40,11 +40,15 @@ MISSING_RAY = "the ray engine needs `pip install videoaudit[ray]`"
 _WIRE = pa.schema([("batch", pa.int64()), ("video_ids", pa.list_(pa.string())),
                    ("ok", pa.list_(pa.string())), ("failed_ids", pa.list_(pa.string())),
                    ("failed_errors", pa.list_(pa.string())), ("names", pa.list_(pa.string())),
-                   ("tables", pa.list_(pa.large_binary()))])
+                   ("tables", pa.list_(pa.large_binary())), ("fatal", pa.string())])
 
 
 class RayUnavailable(RuntimeError):
     """ray is not installed (the optional ``ray`` extra)."""
+
+
+class StageSetupError(RuntimeError):
+    """A worker could not set the stage up (its model did not load): the stage stops, as locally."""
 
 
 def import_ray():
@@ -73,11 +77,12 @@ def decode_tables(names: Sequence[str], blobs: Sequence[bytes]) -> dict[str, pa.
     return {name: pa.ipc.open_stream(pa.py_buffer(blob)).read_all() for name, blob in zip(names, blobs)}
 
 
-def _row(batch: int, ids, ok=(), failed: dict | None = None, tables: dict | None = None) -> dict:
+def _row(batch: int, ids, ok=(), failed: dict | None = None, tables: dict | None = None,
+         fatal: str | None = None) -> dict:
     names, blobs = encode_tables(tables or {})
     failed = failed or {}
     return {"batch": batch, "video_ids": list(ids), "ok": list(ok), "failed_ids": list(failed),
-            "failed_errors": list(failed.values()), "names": names, "tables": blobs}
+            "failed_errors": list(failed.values()), "names": names, "tables": blobs, "fatal": fatal}
 
 
 def _wire(rows: list[dict]) -> pa.Table:
@@ -99,8 +104,13 @@ def read_inputs(rows: pa.Table, root: str, reads: Sequence[str]) -> pa.Table:
     return _wire(out)
 
 
-def process_rows(stage: Stage, rows: pa.Table) -> pa.Table:
-    """Each row's input tables -> the stage's outputs, a failing video isolated and recorded."""
+def process_rows(stage: Stage, rows: pa.Table, setup_error: BaseException | None = None) -> pa.Table:
+    """Each row's input tables -> the stage's outputs, a failing video isolated and recorded;
+    with ``setup_error`` every row says so instead (the driver stops the stage on it)."""
+    if setup_error is not None:
+        fatal = f"{type(setup_error).__name__}: {setup_error}"
+        return _wire([_row(b, ids, fatal=fatal) for b, ids in
+                      zip(rows.column("batch").to_pylist(), rows.column("video_ids").to_pylist())])
     out = []
     for r in rows.to_pylist():
         batch = Batch(decode_tables(r["names"], r["tables"]))
@@ -113,20 +123,39 @@ class StageActor:
     """One worker of a model stage's actor pool: ``setup()`` (the weights) once, then every batch."""
 
     def __init__(self, stage: Stage):
-        stage.setup()
-        self.stage = stage
+        self.stage, self.failed = stage, None
+        try:
+            stage.setup()
+        except Exception as exc:  # reported with the batches: a failing constructor would be restarted
+            self.failed = exc
 
     def __call__(self, rows: pa.Table) -> pa.Table:
-        return process_rows(self.stage, rows)
+        return process_rows(self.stage, rows, self.failed)
 
 
 def process_task(rows: pa.Table, stage: Stage) -> pa.Table:
     """A stage without a model, as a plain task (``setup()`` is idempotent and cheap for those)."""
-    stage.setup()
+    try:
+        stage.setup()
+    except Exception as exc:
+        return process_rows(stage, rows, exc)
     return process_rows(stage, rows)
 
 
 # -- driver side ------------------------------------------------------------------------
+def user_error(exc: BaseException) -> BaseException:
+    """The exception a worker raised, out of Ray's wrappers (RayTaskError, Ray Data's
+    UserCodeException), so a run fails with the same one line under either engine."""
+    seen: set[int] = set()
+    err: BaseException | None = exc
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if not type(err).__module__.startswith("ray"):
+            return err
+        err = getattr(err, "cause", None) or err.__cause__
+    return exc
+
+
 def connect(address: str | None = None):
     """Join (or start) Ray once per process, quietly (the run's own progress bar says how far it is).
 
@@ -178,14 +207,21 @@ class RayEngine(LocalEngine):
                             fn_kwargs={"root": root, "reads": list(stage.reads)}, num_cpus=1)
         ds = ds.map_batches(**self._process_args(stage, ray, len(items)))
         run_wide_stale = False
-        for block in ds.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0):
-            for r in block.to_pylist():
-                failed = dict(zip(r["failed_ids"], r["failed_errors"]))
-                outputs = decode_tables(r["names"], r["tables"])
-                run_wide_stale |= self._commit(stage, r["video_ids"], r["ok"], failed, outputs, touched, report,
-                                               run_wide_stale)
-                if on_progress:
-                    on_progress(len(r["video_ids"]))
+        try:
+            for block in ds.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0):
+                for r in block.to_pylist():
+                    if r["fatal"]:  # as locally, where setup() raises out of the run before any write
+                        raise StageSetupError(f"stage {stage.name}: a worker could not set it up: {r['fatal']}")
+                    failed = dict(zip(r["failed_ids"], r["failed_errors"]))
+                    outputs = decode_tables(r["names"], r["tables"])
+                    run_wide_stale |= self._commit(stage, r["video_ids"], r["ok"], failed, outputs, touched,
+                                                   report, run_wide_stale)
+                    if on_progress:
+                        on_progress(len(r["video_ids"]))
+        except StageSetupError:
+            raise
+        except Exception as exc:  # a worker's own exception where Ray kept it, else Ray's wrapper
+            raise user_error(exc) from exc
         self._finish(stage)
         return report
 
