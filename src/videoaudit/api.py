@@ -284,7 +284,8 @@ class Workspace:
     # -- run ------------------------------------------------------------------------
     @_writes
     def run(self, stages: Sequence[str] | None = None, redo: bool = False,
-            video_ids: Sequence[str] | None = None, learn: bool = True, **lens_options) -> dict[str, StageReport]:
+            video_ids: Sequence[str] | None = None, learn: bool = True, engine: str = "local",
+            ray_address: str | None = None, **lens_options) -> dict[str, StageReport]:
         """Compute every stage the inputs allow; finished videos are skipped, failures recorded.
 
         ``lens_options`` (docs/lenses.md): ``visual`` / ``grounding`` / ``transcript`` are
@@ -294,15 +295,38 @@ class Workspace:
         ``video_ids`` restricts the run to some videos (the FiftyOne plugin's "current view").
         The cost-aware second opinion is :meth:`cascade`.
 
+        ``engine="ray"`` runs the per-video stages on Ray Data (pipeline/ray_engine.py, docs/scale.md):
+        the same stages and ledger, results written here by this process; ``ray_address`` joins a
+        running cluster (``"auto"`` or ``HOST:PORT``; None starts a local one).
+
         With review decisions stored (:meth:`review`), the confidence map is re-tiered after the
         confidence stage: decided segments keep the human verdict, and with enough decisions a
         model refitted from them re-scores the rest (review/learn.py; ``learn=False`` turns it off).
         """
         from .pipeline.run import RunConfig, run_pipeline
 
-        self._record_device()
         cfg = RunConfig(stages=stages, redo=redo, video_ids=video_ids, learn=learn, **lens_options)
-        return run_pipeline(self, cfg)
+        with self.using_engine(engine, ray_address):
+            self._record_device()
+            return run_pipeline(self, cfg)
+
+    @contextlib.contextmanager
+    def using_engine(self, engine: str = "local", ray_address: str | None = None) -> Iterator[None]:
+        """Within the block ``self.engine`` is the chosen engine (every planner and the cascade's
+        re-runs go through it): ``local`` or ``ray``."""
+        if engine == "local":
+            yield
+            return
+        if engine != "ray":
+            raise ValueError(f"unknown engine {engine!r}; one of local, ray")
+        from .pipeline.ray_engine import RayEngine, import_ray
+
+        import_ray()  # a missing ray fails here, before anything is written
+        local, self.engine = self.engine, RayEngine(self.store, address=ray_address)
+        try:
+            yield
+        finally:
+            self.engine = local
 
     def text_embedder(self):
         """The signals' text model (one instance per process and settings, from the registry)."""

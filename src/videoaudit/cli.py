@@ -255,6 +255,22 @@ def opinions_run(workspace: Path = WS,
         console.print(f"  [red]{err[:300]}[/red]")
 
 
+def _check_engine(engine: str, ray_address: str | None) -> None:
+    """A usage error for an unknown engine or a stray --ray-address; one line when ray is missing."""
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"unknown engine {engine!r}; one of local, ray", param_hint="'--engine'")
+    if ray_address is not None and engine != "ray":
+        raise typer.BadParameter("--ray-address needs --engine ray", param_hint="'--ray-address'")
+    if engine == "ray":
+        from .pipeline.ray_engine import RayUnavailable, import_ray
+
+        try:
+            import_ray()
+        except RayUnavailable as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1)
+
+
 @app.command()
 def run(workspace: Path = WS,
         text_model: Optional[str] = typer.Option(None, "--text", help="Sentence embedder of the signals: "
@@ -290,10 +306,16 @@ def run(workspace: Path = WS,
         query: str = typer.Option("the person performing the main action", help="What grounding points at."),
         wait: bool = WAIT,
         learn: bool = typer.Option(True, "--learn/--no-learn", help="Refit the fusion from the stored review "
-                                   "decisions (when there are enough) and re-tier every segment.")):
+                                   "decisions (when there are enough) and re-tier every segment."),
+        engine: str = typer.Option("local", "--engine", help="local (one process) or ray (Ray Data: "
+                                   "pip install videoaudit[ray]; docs/scale.md)."),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: join a "
+                                                  "running cluster, auto or HOST:PORT (default: start a "
+                                                  "local one).")):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
     if map_method not in ("umap", "pca", "tsne"):
         raise typer.BadParameter(f"unknown map {map_method!r}; one of umap, pca, tsne", param_hint="'--map'")
+    _check_engine(engine, ray_address)
     grounding_lens, grounding_opinion = _split_grounding(grounding, cascade=bool(second_opinion))
     ws = _reader(workspace, text_model=text_model, device=device, wait=wait)
     if not ws.store.count("videos"):
@@ -303,14 +325,15 @@ def run(workspace: Path = WS,
                     "map_method": map_method, "visual_options": _options(visual_opt),
                     "grounding_options": _options(grounding_lens_opt)}
     if second_opinion:
-        c = _cascade(ws, second_opinion, budget, grounding_opinion, second_options=_options(second_opt),
-                     grounding_options=_options(grounding_opt), second_source=second_source, query=query,
-                     redo=redo, run_options={**lens_options, "learn": learn})
+        with ws.using_engine(engine, ray_address):
+            c = _cascade(ws, second_opinion, budget, grounding_opinion, second_options=_options(second_opt),
+                         grounding_options=_options(grounding_opt), second_source=second_source, query=query,
+                         redo=redo, run_options={**lens_options, "learn": learn})
         reports, model_runs = c.reports["cheap"], c.runs
     else:
         model_runs = {}
         try:
-            reports = ws.run(redo=redo, learn=learn, **lens_options)
+            reports = ws.run(redo=redo, learn=learn, engine=engine, ray_address=ray_address, **lens_options)
         except (ValueError, KeyError) as exc:
             console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1)

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from ..pipeline.stage import WARNING_SCHEMA, WARNINGS, Batch, Stage
+from ..pipeline.stage import WARNING_SCHEMA, WARNINGS, Batch, Stage, model_resources
 from ..schema import MEDIA, THUMBNAILS, embeddings_schema, embeddings_table
 from .vectors import annotated_segments, vector_row
 
@@ -154,4 +154,8 @@ def pixels_stage(visual: str | None = "appearance", grounding: str | None = "mot
 
     run.sampler = sampler  # type: ignore[attr-defined]
     writes = ("media", "thumbnails", *(embeddings_table(lens) for lens in chosen))
-    return Stage("pixels", run, writes=writes, reads=("videos", "segments"))
+    # decode and the lens models share one pass over the frames (one decode per video), so the stage
+    # asks for what its heaviest backend needs; docs/scale.md says how it would split
+    device = next((o.get("device") for o in (visual_options, grounding_options) if o and o.get("device")), None)
+    return Stage("pixels", run, writes=writes, reads=("videos", "segments"),
+                 resources=model_resources([(lens, spec.name) for lens, spec in specs.items()], device))

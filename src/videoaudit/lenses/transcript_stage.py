@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..pipeline.stage import Batch, Stage
+from ..pipeline.stage import Batch, Stage, model_resources
 from ..schema import embeddings_schema, embeddings_table
 from .vectors import annotated_segments, vector_row
 
@@ -36,4 +36,6 @@ def transcript_stage(model: str = "minilm", max_words: int | None = None, device
             rows += [vector_row(vid, sid, model, w) for sid, w in zip(sids, wins) if w is not None]
         return {embeddings_table("transcript"): pa.Table.from_pylist(rows, schema=embeddings_schema(embedder.dim))}
 
-    return Stage("transcript", run, writes=(embeddings_table("transcript"),), reads=("videos", "segments"))
+    return Stage("transcript", run, writes=(embeddings_table("transcript"),), reads=("videos", "segments"),
+                 resources=model_resources([("text", model)], device),
+                 init=lambda: text_embedder(model, device, cache_root))  # weights load in setup()

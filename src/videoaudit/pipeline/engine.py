@@ -36,31 +36,46 @@ class LocalEngine:
 
     def run(self, stage: Stage, video_ids: Sequence[str] | None = None,
             on_progress: Callable[[int], None] | None = None, redo: bool = False) -> StageReport:
-        store = self.store
-        all_ids = video_ids if video_ids is not None else store.read("videos", columns=["video_id"]).column(
-            "video_id").to_pylist()
-        finished = set() if redo else store.finished(stage.name)
-        touched = store.touched(stage.name)  # may have rows (even unfinished): replace, never duplicate
-        todo = [v for v in all_ids if v not in finished]
-        report = StageReport(stage.name, skipped=len(all_ids) - len(todo))
+        todo, touched, report = self._plan(stage, video_ids, redo)
         if todo:
             stage.setup()
         run_wide_stale = False
         for ids in chunks(todo, self.batch_size):
             batch = self.load(ids, stage.reads)
             failed, outputs = self._run_batch(stage, batch)
-            present = set(batch.video_ids)
-            failed.update({v: f"video {v}: not in the workspace" for v in ids if v not in present})
-            # a stage sharing its table (replace_where) cannot tell from its own ledger that no rows exist
-            fresh = stage.replace_where is None and touched.isdisjoint(ids)
-            ok = self.commit(stage, ids, outputs, failed, fresh=fresh,
-                             run_scope=not run_wide_stale, report=report)
-            run_wide_stale = run_wide_stale or bool(ok)  # run-wide dependents: marked once per run
+            run_wide_stale |= self._commit_batch(stage, ids, batch.video_ids, failed, outputs, touched, report,
+                                                 run_wide_stale)
             if on_progress:
                 on_progress(len(ids))
-        for name in stage.writes:
-            store.optimize(name)
+        self._finish(stage)
         return report
+
+    # -- the steps every engine shares (the Ray engine calls these too) ---------------
+    def _plan(self, stage: Stage, video_ids: Sequence[str] | None, redo: bool):
+        """The videos still to do (finished ones skipped unless ``redo``), those that may have rows, the report."""
+        store = self.store
+        all_ids = video_ids if video_ids is not None else store.read("videos", columns=["video_id"]).column(
+            "video_id").to_pylist()
+        finished = set() if redo else store.finished(stage.name)
+        touched = store.touched(stage.name)  # may have rows (even unfinished): replace, never duplicate
+        todo = [v for v in all_ids if v not in finished]
+        return todo, touched, StageReport(stage.name, skipped=len(all_ids) - len(todo))
+
+    def _commit_batch(self, stage: Stage, ids: Sequence[str], present: Sequence[str], failed: dict[str, str],
+                      outputs: dict[str, pa.Table], touched: set[str], report: StageReport,
+                      run_wide_stale: bool) -> bool:
+        """Commit a processed batch of ``ids`` (``present``: those the workspace holds); returns
+        whether downstream was marked stale (run-wide dependents are marked once per run)."""
+        have = set(present)
+        failed.update({v: f"video {v}: not in the workspace" for v in ids if v not in have})
+        # a stage sharing its table (replace_where) cannot tell from its own ledger that no rows exist
+        fresh = stage.replace_where is None and touched.isdisjoint(ids)
+        ok = self.commit(stage, ids, outputs, failed, fresh=fresh, run_scope=not run_wide_stale, report=report)
+        return bool(ok)
+
+    def _finish(self, stage: Stage) -> None:
+        for name in stage.writes:
+            self.store.optimize(name)
 
     def commit(self, stage: Stage, ids: Sequence[str], outputs: dict[str, pa.Table],
                failed: dict[str, str] | None = None, *, fresh: bool = False, run_scope: bool = True,
@@ -106,7 +121,8 @@ class LocalEngine:
             report.failed.update(failed)
         return ok
 
-    def _run_batch(self, stage: Stage, batch: Batch) -> tuple[dict[str, str], dict[str, pa.Table]]:
+    @staticmethod
+    def _run_batch(stage: Stage, batch: Batch) -> tuple[dict[str, str], dict[str, pa.Table]]:
         """(failed videos, outputs) of the batch; a failing batch is re-run one video at a time."""
         try:
             return {}, stage.process(batch)

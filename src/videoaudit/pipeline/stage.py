@@ -9,7 +9,7 @@ or inside Ray Data's ``map_batches`` on a cluster.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import pyarrow as pa
 
@@ -66,6 +66,24 @@ class Resources:
     num_cpus: float = 1.0
     num_gpus: float = 0.0
     uses_model: bool = False  # holds weights: run in an actor pool so they load once per worker
+
+
+def model_resources(backends: "Sequence[tuple[str, str | None]]", device: str | None = None) -> Resources:
+    """What a stage running these ``(role, registry name)`` backends asks of a worker: an actor
+    (weights load once per worker) when one of them has weights (its factory takes a ``device``,
+    weight-free ones do not), and a GPU when such a model runs on CUDA (``device``, or one visible)."""
+    from ..models.device import accepts_device, pick_device
+    from ..models.registry import factory
+
+    learned = False
+    for role, name in backends:
+        if name in (None, "none"):
+            continue
+        fn = factory(role, name) or (factory("text", "sentence-transformers") if role == "text" else None)
+        learned |= fn is not None and accepts_device(fn)
+    if not learned:
+        return Resources()
+    return Resources(num_gpus=1.0 if pick_device(device).startswith("cuda") else 0.0, uses_model=True)
 
 
 @dataclass

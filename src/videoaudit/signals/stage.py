@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..pipeline.stage import Batch, Stage
+from ..pipeline.stage import Batch, Stage, model_resources
 
 
 def signals_stage(text_model: str | None = None, device: str | None = None, cache_root=None) -> Stage:
@@ -18,4 +18,6 @@ def signals_stage(text_model: str | None = None, device: str | None = None, cach
     def run(batch: Batch) -> dict[str, pa.Table]:
         return compute_signals(batch.videos, batch.segments, batch.opinions, text_embedder(name, device, cache_root))
 
-    return Stage("signals", run, writes=("signals", "video_signals"))
+    return Stage("signals", run, writes=("signals", "video_signals"),
+                 resources=model_resources([("text", name)], device),
+                 init=lambda: text_embedder(name, device, cache_root))  # weights load in setup()
