@@ -197,3 +197,18 @@ def test_a_low_score_is_explained_and_ties_are_broken_by_risk():
     cap = next(x for x in r["reasons"] if x.startswith("evidence.captions"))
     assert 'its captions say "a man whisks eggs' in cap
     assert conf["s4"]["risk"] > conf["s8"]["risk"] > r["risk"]
+
+
+def test_claim_coverage_overrides_the_field_groups_and_says_what_is_unchecked():
+    ids = [f"s{i}" for i in range(30)]
+    rows = [r for r in _no_evidence_rows(ids) if r["signal"] != "evidence.captions"]
+    rows += _rows(ids, "evidence.captions", [0.7] * 30)
+    for group in ("summary", "action", "actor"):
+        rows += _rows(ids, f"evidence.claims_{group}", [1.0] * 30)
+    rows += _rows(ids, "evidence.claims_coverage", [0.3] * 15 + [0.8] * 15)
+    conf = _fuse(rows, ids)
+    low, high = conf["s0"], conf["s20"]
+    assert low["coverage"] == pytest.approx(0.3) and low["tier"] == "unverified"
+    assert low["to_check"].startswith("unchecked: 70% of its claims; add ")
+    assert low["n_sources"] == 1  # the claim signals add coverage, not a source of their own
+    assert high["coverage"] == pytest.approx(0.8) and high["tier"] == "trusted" and high["to_check"] is None

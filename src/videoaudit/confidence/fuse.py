@@ -297,16 +297,24 @@ class _Evidence:
 
     def unchecked_text(self, r: int) -> str:
         miss = [f for f in FIELD_GROUPS if f not in self.covered[r]]
-        return ", ".join(miss) if miss else "claims"
+        return ", ".join(miss) if miss else f"claims ({1 - self.coverage[r]:.0%} of them)"
 
     def to_check(self, r: int) -> str | None:
+        """What is unchecked (field groups, else the share of its claims when that keeps it
+        unverified) and what would check it; None when enough is checked."""
+        from .tiers import CHECKED_FROM
+
         miss = [f for f in FIELD_GROUPS if f not in self.covered[r]]
-        if not miss:
+        if miss:
+            what = ", ".join(miss)
+        elif self.coverage[r] < CHECKED_FROM:
+            what = f"{1 - self.coverage[r]:.0%} of its claims"
+        else:
             return None
         have = self.sources[r]
-        add = [what for src, what in ADD_SOURCE if src not in have]
-        how = " or ".join(add) if add else "a source that speaks of that field in its window"
-        return f"unchecked: {', '.join(miss)}; add {how}"
+        add = [how for src, how in ADD_SOURCE if src not in have]
+        how = " or ".join(add) if add else "a source that speaks of them in its window"
+        return f"unchecked: {what}; add {how}"
 
 
 #: what a user can add to check the rest, by the source it would bring
