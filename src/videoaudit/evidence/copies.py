@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from ..schema import GPT_FIELDS
 
-#: rapidfuzz ratio (0-1) from which two annotations are the same text.
-TEXT_SAME = 0.9
+#: rapidfuzz ratio (0-1) from which two annotations are the same text: a few characters apart
+#: over five fields (0.9 flagged templated but distinct children of a synthetic sample).
+TEXT_SAME = 0.97
 #: rapidfuzz ratio below which two segments' own captions differ.
 EVIDENCE_DIFFERENT = 0.8
 

@@ -31,8 +31,9 @@ from .registry import register
 
 #: the value of a field group one independent witness contradicts (two or more: 0)
 ONE_WITNESS = 0.4
-#: the value when only weak rules contradict it (evidence.WEAK_RULES: another object, a setting)
-WEAK = 0.75
+#: the value when only weak rules contradict it (evidence.WEAK_RULES: another object, a setting):
+#: a tie-break in the ranking (risk 0.08), too weak to move a segment's tier on its own
+WEAK = 0.9
 
 
 def _audits(view: VideoView) -> dict:
