@@ -493,11 +493,7 @@ def test_media_bogus_codec_corrupt_packets_and_escaping_ids(sample_media, tmp_pa
 @pytest.mark.slow
 def test_report_of_megabyte_captions_stays_under_a_memory_ceiling(tmp_path):
     """`videoaudit report` on a workspace whose every text is 1 MB: peak RSS under 2 GB (psutil, a subprocess)."""
-    import subprocess
     import sys
-    import time
-
-    import psutil
 
     from videoaudit.api import Workspace
 
@@ -513,16 +509,7 @@ def test_report_of_megabyte_captions_stays_under_a_memory_ceiling(tmp_path):
     ws.ingest(src, format="jsonl")
     ws.run(stages=["signals", "confidence"])
     out = tmp_path / "report.html"
-    proc = psutil.Popen([sys.executable, "-m", "videoaudit.cli", "report", "-w", str(ws.path), "-o", str(out)],
-                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            peak = max(peak, proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.05)
-    assert proc.returncode == 0, proc.stdout.read().decode(errors="replace")[-2000:]
+    peak = _peak_rss([sys.executable, "-m", "videoaudit.cli", "report", "-w", str(ws.path), "-o", str(out)])
     assert peak < 2 << 30, f"report peak RSS {peak / 2**20:.0f} MB"
     html = out.read_text(encoding="utf-8")
     assert len(html) < 10 << 20 and "…" in html  # texts shown cut, with a visible marker
