@@ -120,3 +120,14 @@ def test_real_action100m_text():
     briefs = [n["gpt"]["action"]["brief"] for n in nodes]
     acts = [c for cs in extract_claims(briefs, "action_brief") for c in cs if c.slot == "action"]
     assert len({c.verb for c in acts}) > 50 and all(c.verb == c.verb.lower() for c in acts)
+
+
+def test_a_megabyte_text_is_read_up_to_the_cap_and_repeats_come_from_memory():
+    from videoaudit.claims import extract as E
+
+    big = "A man opens the red door. " + "word " * 200_000
+    (cs,) = extract_claims([big], "summary_detailed")  # spaCy alone refuses 1 MB
+    assert any(c.slot == "action" and c.verb == "open" for c in cs)
+    assert all(c.end <= E.MAX_CHARS and big[c.start:c.end] == c.span for c in cs)
+    again = extract_claims([big, None], "summary_detailed")
+    assert again[0] == cs and again[1] == [] and (big, "summary_detailed") in E._READ

@@ -123,7 +123,7 @@ def test_ray_model_that_cannot_load_stops_the_stage_like_local(ray_cluster, samp
     """``setup()`` fails (a model folder that does not exist): both engines raise, nothing is marked done."""
     from videoaudit.pipeline import LocalEngine
     from videoaudit.pipeline.ray_engine import RayEngine, StageSetupError
-    from videoaudit.stages import signals_stage
+    from videoaudit.signals.stage import signals_stage
 
     ws = _workspace(tmp_path / "ws", sample)
     missing = str(tmp_path / "no-such-text-model")

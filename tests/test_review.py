@@ -185,7 +185,7 @@ def test_corrected_records_and_csv(ws, tmp_path):
     by = {r["segment_id"]: r for r in rows}
     assert by[q[0]["segment_id"]]["summary_brief"] == "Cutting onions."
     assert q[1]["segment_id"] not in by  # reviewed-wrong is not released
-    assert all(r["tier"] in ("trusted", "uncertain", "review", "reviewed-ok") for r in rows)
+    assert all(r["tier"] in ("trusted", "uncertain", "unverified", "review", "reviewed-ok") for r in rows)
     trusted = read_jsonl(ws.export(tmp_path / "t.jsonl", format="jsonl", min_tier="trusted"))
     assert {r["tier"] for r in trusted} <= {"trusted", "reviewed-ok"} and len(trusted) < len(rows)
     pt = pq.read_table(ws.export(tmp_path / "r.parquet", format="parquet", apply_reviews=True))

@@ -24,7 +24,7 @@ from _views import compute, description, events, run, seg, text_model, view
 
 from videoaudit import schema as S
 from videoaudit.signals import registry
-from videoaudit.signals.base import FAMILIES, RULE, SIMILARITY
+from videoaudit.signals.base import COVERAGE, FAMILIES, RULE, SIMILARITY
 
 TESTED: set[str] = set()
 
@@ -522,7 +522,8 @@ def test_every_spec_is_well_formed():
         assert family in FAMILIES and what and "." not in what, spec.name
         assert spec.family() == family
         assert 0.0 <= spec.weight <= 1.0, spec.name
-        assert spec.kind in (SIMILARITY, RULE), spec.name
+        assert spec.kind in (SIMILARITY, RULE, COVERAGE), spec.name
+        assert spec.kind != COVERAGE or spec.weight == 0.0, spec.name  # coverage is never fused
         assert spec.stage in ("signals", "lens_signals"), spec.name
         assert spec.corroborated_by is None or spec.corroborated_by in FAMILIES, spec.name
         assert registry.get(spec.name) is spec

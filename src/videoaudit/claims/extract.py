@@ -28,6 +28,9 @@ _ACTOR_LINKS = frozenset("in with wearing holding dressed".split())
 #: texts again. Claims are frozen, so sharing them is safe; bounded, oldest dropped first.
 _READ: dict[tuple[str, str], list[Claim]] = {}
 READ_CACHE_SIZE = 200_000
+#: Characters of a text that are read: a caption is about 1,000; beyond this a text is degenerate
+#: (the quality signals say so) and reading it whole would only cost memory (spaCy refuses 1 MB).
+MAX_CHARS = 10_000
 
 
 def extract_claims(texts: Sequence[str | None], field: str, batch_size: int = 256) -> list[list[Claim]]:
@@ -63,7 +66,7 @@ def _extract(texts: list[str], field: str, batch_size: int) -> list[list[Claim]]
 
     def docs() -> Iterable[Doc]:
         for i in keep:
-            doc = nlp.make_doc(normalise(texts[i]))
+            doc = nlp.make_doc(normalise(texts[i][:MAX_CHARS]))  # offsets stay those of the text
             doc.user_data[MODE_KEY] = mode
             yield doc
 

@@ -80,6 +80,10 @@ def audit_video(video: dict, segments: Sequence[dict], opinions: Iterable[dict] 
                 similar: Similar | None = None, entailment: Entailment | None = None,
                 fields: Sequence[str] = FIELDS) -> list[SegmentAudit]:
     """Audit every segment of one video with a GPT annotation (canonical VIDEOS / SEGMENTS / OPINIONS rows)."""
+    # sorted, so verdicts and the words they quote never depend on the order rows were stored in
+    segments = sorted(segments, key=lambda s: (float(s.get("start") or 0.0), float(s.get("end") or 0.0),
+                                               str(s.get("segment_id"))))
+    opinions = sorted(opinions, key=lambda o: tuple(str(o.get(k)) for k in ("source", "kind", "start", "end", "text")))
     vs = VideoSources(video, segments, opinions)
     audited = [s for s in vs.segments if is_audited(s)]
     per_seg = [vs.sources(s) for s in audited]

@@ -90,6 +90,7 @@ class _FieldClaims(SignalSpec):
             who = sorted({v.source.name for r in checked for v in r.verdicts
                           if v.source.independent and v.status == "supported"})
             return 1.0, f"{len(checked)} of {len(mine)} {self.group} claims supported by {', '.join(who)}"
+        wrong.sort(key=_quoted_first)  # the reason quoted must not depend on the order rows were stored in
         strong = [(r, v) for r, v in wrong if v.rule not in WEAK_RULES]
         if strong:
             witnesses = {(v.source.name, v.source.segment_id, v.source.start) for _, v in strong}
@@ -101,6 +102,11 @@ class _FieldClaims(SignalSpec):
         n_claims = len({id(x) for x, _ in wrong})
         more = f" (+{n_claims - 1} more contradicted)" if n_claims > 1 else ""
         return value, reason(r.claim, v) + more
+
+
+def _quoted_first(pair) -> tuple:
+    r, v = pair
+    return (r.claim.start, r.claim.span, v.source.name, v.source.start, v.source.segment_id or "", v.words)
 
 
 @register
