@@ -28,9 +28,9 @@ _ACTOR_LINKS = frozenset("in with wearing holding dressed".split())
 #: texts again. Claims are frozen, so sharing them is safe; bounded, oldest dropped first.
 _READ: dict[tuple[str, str], list[Claim]] = {}
 READ_CACHE_SIZE = 200_000
-#: Characters of a text that are read: a caption is about 1,000; beyond this a text is degenerate
+#: Characters of a text that are read: a long caption is about 1,100; beyond this a text is degenerate
 #: (the quality signals say so) and reading it whole would only cost memory (spaCy refuses 1 MB).
-MAX_CHARS = 10_000
+MAX_CHARS = 4_000
 
 
 def extract_claims(texts: Sequence[str | None], field: str, batch_size: int = 256) -> list[list[Claim]]:

@@ -168,7 +168,13 @@ def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
     return min(a1, b1) >= max(a0, b0) if a0 == a1 else min(a1, b1) > max(a0, b0)
 
 
+#: Transcript chunks a video's claims are checked against: ~25 words each, so 500 is about two
+#: hours of speech; beyond it a transcript would make the check O(claims x chunks) unbounded.
+MAX_TRANSCRIPT_CHUNKS = 500
+
+
 def _transcript_chunks(entries) -> list[tuple[float, float, str]]:
     from ..transcripts import chunk_transcript
 
-    return [(c.start, c.end, c.text) for c in chunk_transcript(entries, target_words=25)]
+    chunks = chunk_transcript(entries, target_words=25)[:MAX_TRANSCRIPT_CHUNKS]
+    return [(c.start, c.end, c.text) for c in chunks]
