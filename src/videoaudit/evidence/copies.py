@@ -15,6 +15,8 @@ from ..schema import GPT_FIELDS
 #: rapidfuzz ratio (0-1) from which two annotations are the same text: a few characters apart
 #: over five fields (0.9 flagged templated but distinct children of a synthetic sample).
 TEXT_SAME = 0.97
+#: characters of each field compared: an edit ratio is quadratic, and a megabyte field is degenerate anyway
+FIELD_CHARS = 2_000
 #: rapidfuzz ratio below which two segments' own captions differ.
 EVIDENCE_DIFFERENT = 0.8
 
@@ -36,7 +38,7 @@ class Copy:
 
 def _joined_fields(seg: dict) -> str:
     """Every GPT field, normalised and joined: what two copies have in common."""
-    return " | ".join(" ".join(seg[f].lower().split()) for f in GPT_FIELDS if isinstance(seg.get(f), str))
+    return " | ".join(" ".join(seg[f][:FIELD_CHARS].lower().split()) for f in GPT_FIELDS if isinstance(seg.get(f), str))
 
 
 def find_copy(seg: dict, vs) -> Copy | None:
@@ -69,4 +71,4 @@ def _evidence_similarity(a: dict, b: dict) -> float | None:
     ca, cb = a.get("plm_caption"), b.get("plm_caption")
     if not (isinstance(ca, str) and isinstance(cb, str) and ca.strip() and cb.strip()):
         return None
-    return fuzz.ratio(" ".join(ca.lower().split()), " ".join(cb.lower().split())) / 100.0
+    return fuzz.ratio(" ".join(ca[:FIELD_CHARS].lower().split()), " ".join(cb[:FIELD_CHARS].lower().split())) / 100.0
