@@ -495,19 +495,7 @@ def test_report_of_megabyte_captions_stays_under_a_memory_ceiling(tmp_path):
     """`videoaudit report` on a workspace whose every text is 1 MB: peak RSS under 2 GB (psutil, a subprocess)."""
     import sys
 
-    from videoaudit.api import Workspace
-
-    big = "word " * 200_000  # 1 MB
-    segs = [{"id": "r", "start": 0, "end": 20, "summary_brief": "a cook " + big, "summary_detailed": big,
-             "action_brief": "cook", "action_detailed": big, "actor": "a cook"}]
-    segs += [{"id": f"c{i}", "parent": "r", "start": 2 * i, "end": 2 * i + 2, "summary_brief": big,
-              "summary_detailed": big, "action_brief": "chop", "action_detailed": big, "actor": "a cook"}
-             for i in range(10)]
-    src = write_jsonl(tmp_path / "big.jsonl", [{"video_id": f"v{v}", "title": big, "segments": segs,
-                                                "transcript": [{"start": 1, "text": big}]} for v in range(2)])
-    ws = Workspace(tmp_path / "ws", text_model="hashing")
-    ws.ingest(src, format="jsonl")
-    ws.run(stages=["signals", "confidence"])
+    ws = _big_text_workspace(tmp_path, videos=2, chars=1_000_000)  # 1 MB texts
     out = tmp_path / "report.html"
     peak = _peak_rss([sys.executable, "-m", "videoaudit.cli", "report", "-w", str(ws.path), "-o", str(out)])
     assert peak < 2 << 30, f"report peak RSS {peak / 2**20:.0f} MB"
