@@ -372,7 +372,11 @@ def _title_case(text: str) -> str:
 
 
 def generate_video(seed: int, index: int) -> dict:
-    """One clean release row (plus ``_spec``) for video ``index`` of seed ``seed``."""
+    """One clean release row (plus ``_spec``) for video ``index`` of seed ``seed``.
+
+    Every draw comes from the video's one rng, in a fixed order (spec, steps, shots, node
+    texts, metadata), so a seed always gives the same row.
+    """
     rng = video_rng(seed, index)
     cat = CATEGORIES[(index + seed) % len(CATEGORIES)]
     uid = make_uid(rng)
@@ -395,80 +399,111 @@ def generate_video(seed: int, index: int) -> dict:
     spec["shots"] = shots
     tree = _build_tree(shots)
     texts = _Texts(cat, spec, rng)
+    nodes, spec["nodes"] = _nodes(tree, shots, texts, rng)
+    spec["video_uid"] = uid
+    metadata = _metadata(texts, steps, rng, duration, _transcript_draw(seed, index))
+    return {"video_uid": uid, "metadata": metadata, "nodes": nodes, "_spec": spec}
 
+
+def _steps_of_node(n: dict, shots: list[dict], steps: list[dict]) -> tuple[list[int], int]:
+    """The step positions a tree node spans, and its dominant one: the longest, ties to the later
+    one; a title card only if nothing else."""
+    poss = sorted({shots[k]["step_pos"] for k in range(n["i"], n["j"])})
+    overlap = {}
+    for k in range(n["i"], n["j"]):
+        p = shots[k]["step_pos"]
+        overlap[p] = overlap.get(p, 0.0) + shots[k]["end"] - shots[k]["start"]
+    real = {p: v for p, v in overlap.items() if steps[p]["kind"] != "title"} or overlap
+    return poss, max(real, key=lambda p: (real[p], p))
+
+
+def _gpt(n: dict, poss: list[int], dominant: int, texts: _Texts) -> dict | None:
+    """The node's ``gpt`` fields: on internal nodes of at least GPT_MIN_SECONDS, else None."""
+    if not n["children"] or f32(n["end"]) - f32(n["start"]) < GPT_MIN_SECONDS:
+        return None
+    a_brief, a_detailed, actor = texts.action(dominant)
+    motion = texts.cat.motion
+    return {
+        "summary": {
+            "brief": texts.summary_brief(poss, n["level"] == 0, (n["start"], n["end"])),
+            "detailed": texts.summary_detailed(poss, n["level"] == 0, n["j"] - n["i"], motion,
+                                               (n["start"], n["end"])),
+        },
+        "action": {"brief": a_brief, "detailed": a_detailed, "actor": actor},
+    }
+
+
+def _nodes(tree: list[dict], shots: list[dict], texts: _Texts,
+           rng: random.Random) -> tuple[list[dict], dict[str, dict]]:
+    """The release's nodes of the tree, and the spec's view of each (steps, dominant, children)."""
+    steps = texts.spec["steps"]
+    motion = texts.cat.motion
     ids = [make_uuid(rng) for _ in tree]
     nodes = []
     spec_nodes = {}
     for n_idx, n in enumerate(tree):
-        poss = sorted({shots[k]["step_pos"] for k in range(n["i"], n["j"])})
-        overlap = {}
-        for k in range(n["i"], n["j"]):
-            p = shots[k]["step_pos"]
-            overlap[p] = overlap.get(p, 0.0) + shots[k]["end"] - shots[k]["start"]
-        # dominant step: the longest, ties to the later one; title cards only if nothing else
-        real = {p: v for p, v in overlap.items() if steps[p]["kind"] != "title"} or overlap
-        dominant = max(real, key=lambda p: (real[p], p))
+        poss, dominant = _steps_of_node(n, shots, steps)
         is_leaf = not n["children"]
-        dur = f32(n["end"]) - f32(n["start"])
-        gpt = None
-        if not is_leaf and dur >= GPT_MIN_SECONDS:
-            a_brief, a_detailed, actor = texts.action(dominant)
-            gpt = {
-                "summary": {
-                    "brief": texts.summary_brief(poss, n["level"] == 0, (n["start"], n["end"])),
-                    "detailed": texts.summary_detailed(poss, n["level"] == 0, n["j"] - n["i"], cat.motion,
-                                                       (n["start"], n["end"])),
-                },
-                "action": {"brief": a_brief, "detailed": a_detailed, "actor": actor},
-            }
+        gpt = _gpt(n, poss, dominant, texts)
         mid = (n["start"] + n["end"]) / 2
         mid_pos = next(s["step_pos"] for s in shots[n["i"]:n["j"]] if s["start"] <= mid <= s["end"])
-        node = {
+        nodes.append({
             "node_id": ids[n_idx],
             "parent_id": ids[n["parent"]] if n["parent"] is not None else None,
             "level": n["level"],
             "start": n["start"],
             "end": n["end"],
             "plm_action": texts.plm_action(dominant) if rng.random() < 0.97 else None,
-            "plm_caption": texts.plm_caption(poss, cat.motion) if rng.random() < 0.99 else None,
+            "plm_caption": texts.plm_caption(poss, motion) if rng.random() < 0.99 else None,
             "llama3_caption": texts.llama3_caption(mid_pos) if is_leaf else None,
             "gpt": gpt,
-        }
-        nodes.append(node)
+        })
         spec_nodes[ids[n_idx]] = {
             "steps": poss,
             "dominant": dominant,
             "children": [ids[c] for c in n["children"]],
         }
-    spec["nodes"] = spec_nodes
-    spec["video_uid"] = uid
+    return nodes, spec_nodes
 
-    # metadata
+
+def _transcript_draw(seed: int, index: int) -> float:
+    """A low-discrepancy draw in [0, 1): about 72% of any run of videos has a transcript (real data:
+    72%), 14% an empty one."""
+    return ((index + 7 * seed) * 0.6180339887498949 + 0.5) % 1.0
+
+
+def _transcript(texts: _Texts, steps: list[dict], rng: random.Random, draw: float) -> list[dict] | None:
+    """Timed lines: what each step says, and a second, loosely spoken line in long steps."""
+    if draw >= 0.86:
+        return None
+    if draw >= 0.72:
+        return []
+    transcript = []
+    for st in steps:
+        kind, step = texts.step_of(steps.index(st))
+        say = TITLE_CARD["say"] if kind == "title" else step.say
+        t = st["start"] + rng.uniform(0.1, 0.6)
+        transcript.append({"time": str(round(t, 2)), "text": say})
+        if kind == "step" and st["end"] - st["start"] > 4.0:
+            t2 = (st["start"] + st["end"]) / 2 + rng.uniform(-0.5, 0.5)
+            line = f"you  want  to  {step.verb.replace(' ', '  ')}  the  {step.bare.replace(' ', '  ')}  like  this"
+            transcript.append({"time": str(round(t2, 2)), "text": line})
+    return transcript
+
+
+def _metadata(texts: _Texts, steps: list[dict], rng: random.Random, duration: float, draw: float) -> dict:
+    """The video's metadata: title, description, counts, upload date and transcript."""
+    cat = texts.cat
     tools = [cat.steps[s["step"]].tool for s in steps if s["kind"] == "step"]
     objs = [cat.steps[s["step"]].obj for s in steps if s["kind"] == "step"]
-    goal = spec["goal"]
+    goal = texts.goal
     description = (
         f"In this {cat.topic} video I show you how to {goal}. You will need {tools[1]} and {tools[-1]}, "
         f"plus {objs[0]}. It is easier than it looks! Don't forget to like and subscribe for more {cat.topic} videos."
     )
     views = int(10 ** rng.uniform(2.0, 6.5))
-    transcript = None
-    # low-discrepancy draw: about 72% of any run of videos has a transcript (real data: 72%)
-    r = ((index + 7 * seed) * 0.6180339887498949 + 0.5) % 1.0
-    if r < 0.72:
-        transcript = []
-        for st in steps:
-            kind, step = texts.step_of(steps.index(st))
-            say = TITLE_CARD["say"] if kind == "title" else step.say
-            t = st["start"] + rng.uniform(0.1, 0.6)
-            transcript.append({"time": str(round(t, 2)), "text": say})
-            if kind == "step" and st["end"] - st["start"] > 4.0:
-                t2 = (st["start"] + st["end"]) / 2 + rng.uniform(-0.5, 0.5)
-                line = f"you  want  to  {step.verb.replace(' ', '  ')}  the  {step.bare.replace(' ', '  ')}  like  this"
-                transcript.append({"time": str(round(t2, 2)), "text": line})
-    elif r < 0.86:
-        transcript = []
-    metadata = {
+    transcript = _transcript(texts, steps, rng, draw)
+    return {
         "title": rng.choice(cat.titles).format(Goal=_title_case(goal)),
         "description": description,
         "view_count": views,
@@ -477,7 +512,6 @@ def generate_video(seed: int, index: int) -> dict:
         "upload_date": (_dt.date(2008, 1, 1) + _dt.timedelta(days=rng.randrange(4500))).strftime("%Y%m%d"),
         "transcript": transcript,
     }
-    return {"video_uid": uid, "metadata": metadata, "nodes": nodes, "_spec": spec}
 
 
 def generate_rows(videos: int, seed: int) -> list[dict]:
