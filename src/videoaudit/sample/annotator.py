@@ -73,70 +73,85 @@ def simulate_annotator(rows: list[dict], seed: int, mistake_rate: float = 0.10,
     opinions: list[dict] = []
     truth: list[dict] = []
     for row in rows:
-        spec = row["_spec"]
         uid = row["video_uid"]
         rng = random.Random(f"videoaudit-sample/annotator/{seed}/{uid}")
-        cat = CATEGORY_BY_NAME[spec["category"]]
-        root = row["nodes"][0]
-
-        # -- description
-        if rng.random() < wrong_description_rate:
-            others = [c for c in CATEGORIES if c.name != cat.name]
-            other = rng.choice(others)
-            fake_steps = [{"kind": "step", "step": k} for k in sorted(rng.sample(range(len(other.steps)), 5))]
-            text = _describe(other, 0, 0, other.goals[0], fake_steps, rng)
-            truth.append({"type": "annotator_mistake", "video_id": uid, "segment_id": root["node_id"],
-                          "mistake": "wrong_description"})
-        else:
-            text = _describe(cat, spec["actor"], spec["setting"], spec["goal"], spec["steps"], rng)
+        text = _description(row, rng, wrong_description_rate, truth)
         opinions.append({"video_id": uid, "source": SOURCE, "kind": "description", "text": text})
-
-        # -- events
         events = []
         for node in _deepest_gpt_nodes(row):
-            st = spec["steps"][spec["nodes"][node["node_id"]]["dominant"]]
-            start, end = float(node["start"]), float(node["end"])
-            dur = end - start
-            mistake = None
-            if rng.random() < mistake_rate:
-                mistake = rng.choices(("wrong_text", "missed", "shifted"), weights=(0.4, 0.3, 0.3))[0]
-            if mistake == "missed":
-                truth.append({"type": "annotator_mistake", "video_id": uid, "segment_id": node["node_id"],
-                              "mistake": "missed"})
-                continue
-            if mistake == "wrong_text":
-                other = rng.choice([c for c in CATEGORIES if c.name != cat.name])
-                fake = {"kind": "step", "step": rng.randrange(len(other.steps))}
-                text = _event_text(other, min(spec["actor"], len(other.actors) - 1), fake, rng)
-            else:
-                text = _event_text(cat, spec["actor"], st, rng)
-            s = start + rng.uniform(-0.5, 0.5)
-            e = end + rng.uniform(-0.5, 0.5)
-            if mistake == "shifted":
-                shift = rng.uniform(0.3, 0.5) * dur * rng.choice((-1, 1))
-                if s + shift < 0 or e + shift > spec["duration"]:
-                    shift = -shift
-                s, e = s + shift, e + shift
-            s = max(0.0, s)
-            e = min(spec["duration"], max(e, s + 0.3))
-            if mistake:
-                truth.append({"type": "annotator_mistake", "video_id": uid, "segment_id": node["node_id"],
-                              "mistake": mistake})
-            events.append({"start": s, "end": e, "text": text, "shifted": mistake == "shifted"})
-
-        # flat and non-overlapping: the event that was not shifted yields
-        events.sort(key=lambda ev: ev["start"])
-        for prev, ev in zip(events, events[1:]):
-            if ev["start"] < prev["end"]:
-                if ev["shifted"] and ev["start"] - prev["start"] >= 0.3:
-                    prev["end"] = ev["start"]
-                else:
-                    ev["start"] = prev["end"]
-                    ev["end"] = max(ev["end"], ev["start"] + 0.3)
-        for ev in events:
+            ev = _event(row, node, rng, mistake_rate, truth)
+            if ev is not None:
+                events.append(ev)
+        for ev in _flatten(events):
             opinions.append({"video_id": uid, "source": SOURCE, "kind": "event",
                              "start": round(ev["start"], 2), "end": round(ev["end"], 2), "text": ev["text"]})
     return opinions, truth
+
+
+def _mistake(uid: str, node: dict, kind: str) -> dict:
+    return {"type": "annotator_mistake", "video_id": uid, "segment_id": node["node_id"], "mistake": kind}
+
+
+def _description(row: dict, rng: random.Random, wrong_rate: float, truth: list[dict]) -> str:
+    """The video's description; with probability ``wrong_rate`` one of another category (recorded)."""
+    spec = row["_spec"]
+    cat = CATEGORY_BY_NAME[spec["category"]]
+    if rng.random() < wrong_rate:
+        others = [c for c in CATEGORIES if c.name != cat.name]
+        other = rng.choice(others)
+        fake_steps = [{"kind": "step", "step": k} for k in sorted(rng.sample(range(len(other.steps)), 5))]
+        text = _describe(other, 0, 0, other.goals[0], fake_steps, rng)
+        truth.append(_mistake(row["video_uid"], row["nodes"][0], "wrong_description"))
+        return text
+    return _describe(cat, spec["actor"], spec["setting"], spec["goal"], spec["steps"], rng)
+
+
+def _event(row: dict, node: dict, rng: random.Random, mistake_rate: float, truth: list[dict]) -> dict | None:
+    """The timed event the annotator reports for ``node`` (None when it missed it); a mistake, drawn
+    with probability ``mistake_rate``, is appended to ``truth``."""
+    spec = row["_spec"]
+    cat = CATEGORY_BY_NAME[spec["category"]]
+    uid = row["video_uid"]
+    st = spec["steps"][spec["nodes"][node["node_id"]]["dominant"]]
+    start, end = float(node["start"]), float(node["end"])
+    dur = end - start
+    mistake = None
+    if rng.random() < mistake_rate:
+        mistake = rng.choices(("wrong_text", "missed", "shifted"), weights=(0.4, 0.3, 0.3))[0]
+    if mistake == "missed":
+        truth.append(_mistake(uid, node, "missed"))
+        return None
+    if mistake == "wrong_text":
+        other = rng.choice([c for c in CATEGORIES if c.name != cat.name])
+        fake = {"kind": "step", "step": rng.randrange(len(other.steps))}
+        text = _event_text(other, min(spec["actor"], len(other.actors) - 1), fake, rng)
+    else:
+        text = _event_text(cat, spec["actor"], st, rng)
+    s = start + rng.uniform(-0.5, 0.5)
+    e = end + rng.uniform(-0.5, 0.5)
+    if mistake == "shifted":
+        shift = rng.uniform(0.3, 0.5) * dur * rng.choice((-1, 1))
+        if s + shift < 0 or e + shift > spec["duration"]:
+            shift = -shift
+        s, e = s + shift, e + shift
+    s = max(0.0, s)
+    e = min(spec["duration"], max(e, s + 0.3))
+    if mistake:
+        truth.append(_mistake(uid, node, mistake))
+    return {"start": s, "end": e, "text": text, "shifted": mistake == "shifted"}
+
+
+def _flatten(events: list[dict]) -> list[dict]:
+    """The events sorted, flat and non-overlapping: where two overlap, the one not shifted yields."""
+    events.sort(key=lambda ev: ev["start"])
+    for prev, ev in zip(events, events[1:]):
+        if ev["start"] < prev["end"]:
+            if ev["shifted"] and ev["start"] - prev["start"] >= 0.3:
+                prev["end"] = ev["start"]
+            else:
+                ev["start"] = prev["end"]
+                ev["end"] = max(ev["end"], ev["start"] + 0.3)
+    return events
 
 
 __all__ = ["simulate_annotator", "SOURCE", "MISTAKE_KINDS"]
