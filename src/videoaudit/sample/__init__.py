@@ -69,40 +69,16 @@ def write_sample(
     rows = generate_rows(videos, seed)
     opinions, mistakes = simulate_annotator(rows, seed)
     injection = inject([release_row(r) for r in rows], seed, rate=fault_rate, kinds=fault_kinds)
-    faulty, faults = injection.rows, injection.truth
-
     paths = {
         "annotations": out / "annotations.parquet",
         "opinions": out / "opinions.jsonl",
         "truth": out / "truth.jsonl",
         "videos": (out / "videos") if media else None,
     }
-    write_release(faulty, paths["annotations"])
+    write_release(injection.rows, paths["annotations"])
     _write_jsonl(paths["opinions"], opinions)
-    order = {r["video_uid"]: i for i, r in enumerate(rows)}
-    truth = sorted(faults + mistakes, key=lambda rec: (order.get(rec["video_id"], len(order)),
-                                                       0 if rec["type"] == "fault" else 1))
-    _write_jsonl(paths["truth"], truth)
-
-    render_seconds = 0.0
-    media_seconds = 0.0
-    if media:
-        from .render import render_video
-
-        for row in rows:
-            render_seconds += render_video(row["_spec"], paths["videos"] / f"{row['video_uid']}.mp4")
-            media_seconds += row["_spec"]["duration"]
-            if progress:
-                progress(1)
-    elif progress:
-        for _ in rows:
-            progress(1)
-
-    n_gpt = sum(1 for r in rows for n in r["nodes"] if n["gpt"])
-    fault_counts = injection.counts()
-    mistake_counts = {k: 0 for k in MISTAKE_KINDS}
-    for rec in mistakes:
-        mistake_counts[rec["mistake"]] += 1
+    _write_jsonl(paths["truth"], _truth_in_video_order(rows, injection.truth, mistakes))
+    render_seconds, media_seconds = _render_media(rows, paths["videos"], progress)
     extra = {} if fault_kinds is None else {"fault_eligible": injection.eligible,
                                             "fault_eligible_per_kind": injection.eligible_per_kind}
     return {
@@ -111,14 +87,47 @@ def write_sample(
         "videos": len(rows),
         "seed": seed,
         "n_segments": sum(len(r["nodes"]) for r in rows),
-        "n_gpt_segments": n_gpt,
+        "n_gpt_segments": sum(1 for r in rows for n in r["nodes"] if n["gpt"]),
         "fault_rate": fault_rate,
-        "n_faulted": len(faults),
-        "faults": fault_counts,
-        "annotator_mistakes": mistake_counts,
+        "n_faulted": len(injection.truth),
+        "faults": injection.counts(),
+        "annotator_mistakes": _mistake_counts(mistakes),
         "n_opinions": len(opinions),
         "paths": {k: (str(v) if v is not None else None) for k, v in paths.items()},
         "render_seconds": round(render_seconds, 3),
         "render_seconds_per_minute": round(render_seconds / media_seconds * 60, 3) if media_seconds else None,
         "seconds": round(time.perf_counter() - t0, 3),
     }
+
+
+def _truth_in_video_order(rows: list[dict], faults: list[dict], mistakes: list[dict]) -> list[dict]:
+    """Every truth record by video (in row order), a video's faults before its annotator's mistakes."""
+    order = {r["video_uid"]: i for i, r in enumerate(rows)}
+    return sorted(faults + mistakes, key=lambda rec: (order.get(rec["video_id"], len(order)),
+                                                      0 if rec["type"] == "fault" else 1))
+
+
+def _render_media(rows: list[dict], videos: Path | None,
+                  progress: Callable[[int], None] | None) -> tuple[float, float]:
+    """Each row's mp4 under ``videos`` (none when it is None); (seconds spent, seconds of video)."""
+    render_seconds = 0.0
+    media_seconds = 0.0
+    if videos is not None:
+        from .render import render_video
+
+        for row in rows:
+            render_seconds += render_video(row["_spec"], videos / f"{row['video_uid']}.mp4")
+            media_seconds += row["_spec"]["duration"]
+            if progress:
+                progress(1)
+    elif progress:
+        for _ in rows:
+            progress(1)
+    return render_seconds, media_seconds
+
+
+def _mistake_counts(mistakes: list[dict]) -> dict[str, int]:
+    counts = {k: 0 for k in MISTAKE_KINDS}
+    for rec in mistakes:
+        counts[rec["mistake"]] += 1
+    return counts
