@@ -80,6 +80,21 @@ class Embeddings:
         return self.embedder.embed(self.texts)
 
 
+@dataclass
+class _Plan:
+    """One video's texts, queued for the batch's one embedding call: tickets index its result."""
+
+    vrow: tuple  # the videos row (a pandas itertuples row)
+    seg: pd.DataFrame
+    tickets: dict[str, np.ndarray]  # per embedded field: a ticket per segment, -1 where absent
+    has: dict[str, np.ndarray]
+    chunks: list  # transcript chunks (transcripts.chunk_transcript)
+    chunk_t: list[int]
+    meta_t: int  # title + description, -1 when there is none
+    ev: pd.DataFrame  # opinion events, by start
+    ev_t: list[int]
+    desc_text: str | None  # opinion descriptions, joined
+    desc_t: int
 
 
 def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedder) -> list[VideoView]:
@@ -91,96 +106,117 @@ def build_views(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedd
     ops_by_video = {vid: g for vid, g in ops.groupby("video_id", sort=False)} if len(ops) else {}
     emb = Embeddings(embedder)
     rows = _rows_by_video(videos, segments, opinions)
-    plans = []
-    for vrow in vids.itertuples(index=False):
-        vid = vrow.video_id
-        seg = seg_by_video.get(vid, empty_seg)
-        n = len(seg)
-        tickets: dict[str, np.ndarray] = {}
-        has: dict[str, np.ndarray] = {}
-        for f in EMBEDDED_FIELDS:
-            vals = seg[f].to_numpy() if n else np.array([], object)
-            m = _present(vals)
-            has[f] = m
-            tickets[f] = np.array([emb.want(v) if ok else -1 for v, ok in zip(vals, m)], dtype=int)
-        # transcript chunks
-        chunks = chunk_transcript(list(vrow.transcript) if vrow.transcript is not None else [])
-        chunk_t = [emb.want(c.text) for c in chunks]
-        desc = vrow.description if isinstance(vrow.description, str) else ""  # a null arrives as NaN
-        meta_text = " ".join(t for t in (vrow.title, desc[:400]) if isinstance(t, str) and t.strip())
-        meta_t = emb.want(meta_text) if meta_text else -1
-        vops = ops_by_video.get(vid, ops.iloc[:0])
-        ev = vops[vops.kind == "event"].sort_values("start").reset_index(drop=True) if len(vops) else vops
-        ev_t = [emb.want(t) for t in ev.text] if len(ev) else []
-        desc = vops[vops.kind == "description"] if len(vops) else vops
-        desc_text = " ".join(desc.text.tolist()) if len(desc) else None
-        desc_t = emb.want(desc_text) if desc_text else -1
-        plans.append((vid, seg, tickets, has, chunks, chunk_t, meta_t, ev, ev_t, desc_text, desc_t, vrow))
+    plans = [_plan(vrow, seg_by_video.get(vrow.video_id, empty_seg), ops_by_video.get(vrow.video_id, ops.iloc[:0]),
+                   emb) for vrow in vids.itertuples(index=False)]
     mat = emb.run()
     dim = mat.shape[1] if mat.ndim == 2 and mat.shape[0] else getattr(embedder, "dim", 1)
+    return [_view(p, mat, dim, embedder, rows.get(p.vrow.video_id, {})) for p in plans]
 
-    def take(t: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(t), dim), np.float32)
-        ok = t >= 0
-        if ok.any():
-            out[ok] = mat[t[ok]]
-        return out
 
-    views = []
-    for vid, seg, tickets, has, chunks, chunk_t, meta_t, ev, ev_t, desc_text, desc_t, vrow in plans:
-        n = len(seg)
-        vec = {k: take(t) for k, t in tickets.items()}
-        # the annotation's summary: brief and detailed together, else the action fields
-        summ = vec["summary_brief"] + vec["summary_detailed"]
-        act = vec["action_brief"] + vec["action_detailed"]
-        has_summ = has["summary_brief"] | has["summary_detailed"]
-        vec["annotation"] = _norm_rows(np.where(has_summ[:, None], summ, act))
-        has["annotation"] = has_summ | has["action_brief"] | has["action_detailed"]
-        st, en = seg.start.to_numpy(float), seg.end.to_numpy(float)
-        contains = (st[None, :] >= st[:, None] - EPS_T) & (en[None, :] <= en[:, None] + EPS_T)
-        disjoint = overlap_matrix(st, en, st, en) <= EPS_T
-        # own captions and the captions of everything inside the segment
-        cap = vec["plm_caption"] + vec["llama3_caption"]
-        cap_has = has["plm_caption"] | has["llama3_caption"]
-        cap = _norm_rows(cap)
-        sub = contains.astype(np.float32) * cap_has[None, :]
-        vec["captions"] = _norm_rows(sub @ cap)
-        has["captions"] = sub.sum(1) > 0
-        # transcript vector per segment: chunks overlapping it, weighted by seconds of overlap
-        if chunks:
-            w = overlap_weights(chunks, st, en)
-            vec["transcript"] = _norm_rows(w @ mat[np.array(chunk_t)])
-            has["transcript"] = w.sum(1) > 0
-        else:
-            vec["transcript"] = np.zeros((n, dim), np.float32)
-            has["transcript"] = np.zeros(n, bool)
-        evidence_words = set()
-        for f in ("plm_caption", "plm_action", "llama3_caption"):
-            for t in seg[f].dropna():
-                evidence_words |= content_words(t)
-        for c in chunks:
-            evidence_words |= content_words(c.text)
-        for t in (vrow.title, vrow.description, desc_text):
-            if isinstance(t, str):
-                evidence_words |= content_words(t)
-        for t in (ev.text if len(ev) else []):
-            evidence_words |= content_words(t)
-        is_root = (seg.parent_id.isna() | (seg.level == 0)).to_numpy(bool)
-        audited = np.array([is_audited(r) for r in seg.to_dict("records")], bool)
-        ev_vec = mat[np.array(ev_t, int)] if ev_t else np.zeros((0, dim), np.float32)
-        desc_vec = mat[desc_t] if desc_t >= 0 else None
-        op_text = segment_opinions(seg, is_root, ev, ev_vec, desc_text, desc_vec, vec, has)
-        views.append(VideoView(
-            video_id=vid, seg=seg, audited=audited,
-            is_root=is_root,
-            vec=vec, has=has,
-            meta_vec=mat[meta_t] if meta_t >= 0 else None,
-            contains=contains, disjoint=disjoint,
-            events=ev, event_vec=ev_vec, opinion_text=op_text,
-            description_vec=desc_vec, description_text=desc_text,
-            evidence_words=evidence_words, embedder=embedder, rows=rows.get(vid, {}),
-        ))
-    return views
+def _plan(vrow, seg: pd.DataFrame, vops: pd.DataFrame, emb: Embeddings) -> _Plan:
+    """Queue one video's texts: annotation fields, transcript chunks, metadata, opinion events and
+    description, in that order."""
+    n = len(seg)
+    tickets: dict[str, np.ndarray] = {}
+    has: dict[str, np.ndarray] = {}
+    for f in EMBEDDED_FIELDS:
+        vals = seg[f].to_numpy() if n else np.array([], object)
+        m = _present(vals)
+        has[f] = m
+        tickets[f] = np.array([emb.want(v) if ok else -1 for v, ok in zip(vals, m)], dtype=int)
+    chunks = chunk_transcript(list(vrow.transcript) if vrow.transcript is not None else [])
+    chunk_t = [emb.want(c.text) for c in chunks]
+    desc = vrow.description if isinstance(vrow.description, str) else ""  # a null arrives as NaN
+    meta_text = " ".join(t for t in (vrow.title, desc[:400]) if isinstance(t, str) and t.strip())
+    meta_t = emb.want(meta_text) if meta_text else -1
+    ev = vops[vops.kind == "event"].sort_values("start").reset_index(drop=True) if len(vops) else vops
+    ev_t = [emb.want(t) for t in ev.text] if len(ev) else []
+    desc = vops[vops.kind == "description"] if len(vops) else vops
+    desc_text = " ".join(desc.text.tolist()) if len(desc) else None
+    desc_t = emb.want(desc_text) if desc_text else -1
+    return _Plan(vrow=vrow, seg=seg, tickets=tickets, has=has, chunks=chunks, chunk_t=chunk_t, meta_t=meta_t,
+                 ev=ev, ev_t=ev_t, desc_text=desc_text, desc_t=desc_t)
+
+
+def _take(mat: np.ndarray, dim: int, t: np.ndarray) -> np.ndarray:
+    """The rows of ``mat`` for tickets ``t``; zero rows for -1."""
+    out = np.zeros((len(t), dim), np.float32)
+    ok = t >= 0
+    if ok.any():
+        out[ok] = mat[t[ok]]
+    return out
+
+
+def _view(p: _Plan, mat: np.ndarray, dim: int, embedder, rows: dict) -> VideoView:
+    """One video's view, from its plan and the batch's embedding matrix."""
+    seg, has, ev = p.seg, p.has, p.ev
+    vec = {k: _take(mat, dim, t) for k, t in p.tickets.items()}
+    st, en = seg.start.to_numpy(float), seg.end.to_numpy(float)
+    contains = (st[None, :] >= st[:, None] - EPS_T) & (en[None, :] <= en[:, None] + EPS_T)
+    disjoint = overlap_matrix(st, en, st, en) <= EPS_T
+    _add_derived_vectors(vec, has, contains)
+    _add_transcript_vectors(vec, has, p, mat, dim, st, en)
+    is_root = (seg.parent_id.isna() | (seg.level == 0)).to_numpy(bool)
+    audited = np.array([is_audited(r) for r in seg.to_dict("records")], bool)
+    ev_vec = mat[np.array(p.ev_t, int)] if p.ev_t else np.zeros((0, dim), np.float32)
+    desc_vec = mat[p.desc_t] if p.desc_t >= 0 else None
+    op_text = segment_opinions(seg, is_root, ev, ev_vec, p.desc_text, desc_vec, vec, has)
+    return VideoView(
+        video_id=p.vrow.video_id, seg=seg, audited=audited,
+        is_root=is_root,
+        vec=vec, has=has,
+        meta_vec=mat[p.meta_t] if p.meta_t >= 0 else None,
+        contains=contains, disjoint=disjoint,
+        events=ev, event_vec=ev_vec, opinion_text=op_text,
+        description_vec=desc_vec, description_text=p.desc_text,
+        evidence_words=_evidence_words(p), embedder=embedder, rows=rows,
+    )
+
+
+def _add_derived_vectors(vec: dict, has: dict, contains: np.ndarray) -> None:
+    """vec/has["annotation"] and ["captions"]."""
+    # the annotation's summary: brief and detailed together, else the action fields
+    summ = vec["summary_brief"] + vec["summary_detailed"]
+    act = vec["action_brief"] + vec["action_detailed"]
+    has_summ = has["summary_brief"] | has["summary_detailed"]
+    vec["annotation"] = _norm_rows(np.where(has_summ[:, None], summ, act))
+    has["annotation"] = has_summ | has["action_brief"] | has["action_detailed"]
+    # own captions and the captions of everything inside the segment
+    cap = vec["plm_caption"] + vec["llama3_caption"]
+    cap_has = has["plm_caption"] | has["llama3_caption"]
+    cap = _norm_rows(cap)
+    sub = contains.astype(np.float32) * cap_has[None, :]
+    vec["captions"] = _norm_rows(sub @ cap)
+    has["captions"] = sub.sum(1) > 0
+
+
+def _add_transcript_vectors(vec: dict, has: dict, p: _Plan, mat: np.ndarray, dim: int,
+                            st: np.ndarray, en: np.ndarray) -> None:
+    """vec/has["transcript"]: per segment, the chunks overlapping it, weighted by seconds of overlap."""
+    if p.chunks:
+        w = overlap_weights(p.chunks, st, en)
+        vec["transcript"] = _norm_rows(w @ mat[np.array(p.chunk_t)])
+        has["transcript"] = w.sum(1) > 0
+    else:
+        n = len(p.seg)
+        vec["transcript"] = np.zeros((n, dim), np.float32)
+        has["transcript"] = np.zeros(n, bool)
+
+
+def _evidence_words(p: _Plan) -> set[str]:
+    """Content words of everything that is evidence: captions, transcript, metadata, opinions."""
+    words: set[str] = set()
+    for f in ("plm_caption", "plm_action", "llama3_caption"):
+        for t in p.seg[f].dropna():
+            words |= content_words(t)
+    for c in p.chunks:
+        words |= content_words(c.text)
+    for t in (p.vrow.title, p.vrow.description, p.desc_text):
+        if isinstance(t, str):
+            words |= content_words(t)
+    for t in (p.ev.text if len(p.ev) else []):
+        words |= content_words(t)
+    return words
 
 
 def _rows_by_video(videos: pa.Table, segments: pa.Table, opinions: pa.Table) -> dict[str, dict]:
