@@ -16,7 +16,7 @@ import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,6 +25,9 @@ from .pipeline import LocalEngine, Stage, StageReport
 from .pipeline.graph import invalidate
 from .progress import progress_bar  # noqa: F401  (re-exported: demo, benchmarks)
 from .workspace import Store
+
+if TYPE_CHECKING:
+    from .ingest.warnings import WarningTally
 
 
 
@@ -115,74 +118,22 @@ class Workspace:
         content contradicts, or a ``media`` folder that does not exist, is a ValueError.
         ``options`` go to the format's reader (fiftyone: ``fields``, ``convention``, ``id_field``).
         """
-        from .ingest import RowError, iter_source
-        from .ingest.detect import check_format, detect_format
+        from .ingest import iter_source
         from .ingest.warnings import WarningTally
 
-        if media is not None and not Path(media).is_dir():
-            raise ValueError(f"--media {media}: no such folder")
-        if format is None:
-            if not Path(source).is_file():
-                raise ValueError(f"{source}: no such file (a FiftyOne dataset name needs format='fiftyone')")
-            format = detect_format(source)
-        elif format != "fiftyone":
-            check_format(source, format)
+        format = _source_format(source, format, media)
         store = self.store
-        done = set() if force else store.finished("ingest")
-        present = set(self.video_ids())  # rows of these may exist (an interrupted batch): replace them
         summary = IngestSummary(format=format)
-        tally = WarningTally()
-        pending: list = []
-
-        seen: dict[str, str] = {}  # video id -> where in this source it was first read
-        rejected: list = []  # recorded with the next batch (one write, not one per bad row)
-
-        def reject(err) -> None:
-            summary.rejected.append(str(err))
-            rejected.append((err.video_id, None, str(err)))
-
-        reingested = [False]  # run-wide stale marks: once, at the first batch that replaces videos
-
-        def flush():
-            videos, segs, bad = _arrow_rows(pending) if pending else (None, None, [])
-            for err in bad:
-                reject(err)
-            kept = set(videos.column("video_id").to_pylist()) if videos is not None else set()
-            pending[:] = [p for p in pending if p.video["video_id"] in kept]
-            ids = [p.video["video_id"] for p in pending]
-            fresh = present.isdisjoint(ids)
-            warnings = [(p.video["video_id"], None, w) for p in pending for w in p.warnings]
-            # a new video has nothing downstream yet: only a re-ingested one makes results stale
-            self.engine.commit(INGEST, ids, {"videos": videos, "segments": segs} if ids else {}, fresh=fresh,
-                               invalidates=not fresh, run_scope=not reingested[0], errors=rejected + warnings)
-            reingested[0] = reingested[0] or not fresh
-            rejected.clear()
-            tally.add(w for _, _, w in warnings)
-            summary.videos += len(ids)
-            summary.segments += segs.num_rows if ids else 0
-            summary.warnings += len(warnings)
-            pending.clear()
-
+        batches = _IngestBatches(self.engine, done=set() if force else store.finished("ingest"),
+                                 present=set(self.video_ids()), summary=summary, tally=WarningTally())
         with progress_bar(self.progress, "ingest", None) as advance:
             for item in iter_source(source, format=format, media_dir=media, clip=clip, **options):
-                if isinstance(item, RowError):
-                    reject(item)
-                    continue
-                vid = item.video["video_id"]
-                if vid in seen:  # never merged: the first row of an id is kept, the others rejected
-                    reject(RowError(vid, f"duplicate video id ({item.where or 'later row'}; first read at "
-                                         f"{seen[vid]}): this row is skipped, the first one is kept"))
-                    continue
-                seen[vid] = item.where or "an earlier row"
-                if vid in done:
-                    summary.skipped += 1
-                    continue
-                pending.append(item)
-                advance(1)
-                if len(pending) >= batch_size or len(rejected) >= 4096:
-                    flush()
-            flush()
-        summary.warning_kinds, summary.warning_examples = tally.kinds, tally.examples
+                if batches.add(item):
+                    advance(1)
+                    if batches.full(batch_size):
+                        batches.flush()
+            batches.flush()
+        summary.warning_kinds, summary.warning_examples = batches.tally.kinds, batches.tally.examples
         store.optimize("videos")
         store.optimize("segments")
         return summary
@@ -515,6 +466,86 @@ class Workspace:
             if t is not None:
                 out[lens] = video_matrix(t)
         return out
+
+
+def _source_format(source: str | Path, format: str | None, media: str | Path | None) -> str:
+    """The source's format: ``format`` checked against the content, or inferred from it."""
+    from .ingest.detect import check_format, detect_format
+
+    if media is not None and not Path(media).is_dir():
+        raise ValueError(f"--media {media}: no such folder")
+    if format is None:
+        if not Path(source).is_file():
+            raise ValueError(f"{source}: no such file (a FiftyOne dataset name needs format='fiftyone')")
+        return detect_format(source)
+    if format != "fiftyone":
+        check_format(source, format)
+    return format
+
+
+@dataclass
+class _IngestBatches:
+    """Ingest's state while a source streams in: the batch being filled, the ids read so far and
+    the rows rejected since the last write (recorded with the next batch: one write, not one per
+    bad row)."""
+
+    engine: LocalEngine
+    done: set[str]  # finished earlier: skipped
+    present: set[str]  # rows of these may exist (an interrupted batch): replace them
+    summary: IngestSummary
+    tally: WarningTally
+    pending: list = field(default_factory=list)
+    seen: dict[str, str] = field(default_factory=dict)  # video id -> where in this source it was first read
+    rejected: list = field(default_factory=list)
+    reingested: bool = False  # run-wide stale marks: once, at the first batch that replaces videos
+
+    def reject(self, err) -> None:
+        self.summary.rejected.append(str(err))
+        self.rejected.append((err.video_id, None, str(err)))
+
+    def add(self, item) -> bool:
+        """Take one item of the source; True when it joined the batch."""
+        from .ingest import RowError
+
+        if isinstance(item, RowError):
+            self.reject(item)
+            return False
+        vid = item.video["video_id"]
+        if vid in self.seen:  # never merged: the first row of an id is kept, the others rejected
+            self.reject(RowError(vid, f"duplicate video id ({item.where or 'later row'}; first read at "
+                                      f"{self.seen[vid]}): this row is skipped, the first one is kept"))
+            return False
+        self.seen[vid] = item.where or "an earlier row"
+        if vid in self.done:
+            self.summary.skipped += 1
+            return False
+        self.pending.append(item)
+        return True
+
+    def full(self, batch_size: int) -> bool:
+        return len(self.pending) >= batch_size or len(self.rejected) >= 4096
+
+    def flush(self) -> None:
+        """Commit the batch (and the rejected rows) through the engine, and count it."""
+        pending, summary = self.pending, self.summary
+        videos, segs, bad = _arrow_rows(pending) if pending else (None, None, [])
+        for err in bad:
+            self.reject(err)
+        kept = set(videos.column("video_id").to_pylist()) if videos is not None else set()
+        pending[:] = [p for p in pending if p.video["video_id"] in kept]
+        ids = [p.video["video_id"] for p in pending]
+        fresh = self.present.isdisjoint(ids)
+        warnings = [(p.video["video_id"], None, w) for p in pending for w in p.warnings]
+        # a new video has nothing downstream yet: only a re-ingested one makes results stale
+        self.engine.commit(INGEST, ids, {"videos": videos, "segments": segs} if ids else {}, fresh=fresh,
+                           invalidates=not fresh, run_scope=not self.reingested, errors=self.rejected + warnings)
+        self.reingested = self.reingested or not fresh
+        self.rejected.clear()
+        self.tally.add(w for _, _, w in warnings)
+        summary.videos += len(ids)
+        summary.segments += segs.num_rows if ids else 0
+        summary.warnings += len(warnings)
+        pending.clear()
 
 
 def _arrow_rows(pending: list) -> tuple[pa.Table, pa.Table, list]:
