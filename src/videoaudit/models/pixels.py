@@ -341,6 +341,109 @@ _MGRID_R, _MGRID_C = 3, 4
 _N_SCALARS = 14
 
 
+def _block_vote(surf: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+    """Global translation: every textured block votes with its whole correlation surface, so one
+    large moving object cannot take over (whole-frame phase correlation follows the
+    highest-contrast edges, often an object rather than the background).
+    Returns the blocks' texture weights and the vote's dx, dy and peak height."""
+    tex = np.clip(strength / 0.03, 0.0, 1.0)
+    if tex.sum() < 1e-3:
+        tex = np.ones_like(tex)
+    gsurf = np.tensordot(tex / tex.sum(), surf, axes=1)
+    gdx, gdy, gpeak = (float(x[0]) for x in _peak(gsurf[None]))
+    return tex, gdx, gdy, gpeak
+
+
+def _fit_similarity(centres: np.ndarray, surf: np.ndarray, tex: np.ndarray, gdx: float, gdy: float,
+                    w: int, h: int) -> tuple[np.ndarray, bool, float]:
+    """Block flow -> similarity model v = t + s c + r perp(c) (c in half frame widths), by IRLS.
+
+    Returns ``(t_x, t_y, s, r)`` in px (s = radial (zoom) and r = tangential (rotation)
+    displacement at half-width), whether enough blocks were textured to fit it (else the
+    block vote), and the share of block weight the model does not explain (moving objects)."""
+    bdx, bdy, bpeak = _peak(surf)
+    shifts = np.stack([bdx, bdy], axis=1)
+    c = (centres - np.array([w / 2.0, h / 2.0])) / (w / 2.0)
+    n = len(c)
+    A = np.zeros((2 * n, 4))
+    A[0::2, 0] = 1.0
+    A[1::2, 1] = 1.0
+    A[0::2, 2], A[1::2, 2] = c[:, 0], c[:, 1]
+    A[0::2, 3], A[1::2, 3] = -c[:, 1], c[:, 0]
+    y = shifts.ravel()
+    base = tex * np.clip(bpeak, 0.0, None)
+    # start from the block vote: blocks far from it (moving objects) start down-weighted
+    res = np.hypot(bdx - gdx, bdy - gdy)
+    wts = base / (1.0 + res * res)
+    sol = np.array([gdx, gdy, 0.0, 0.0])
+    fitted = (base > 0.05).sum() >= 4
+    if fitted:
+        for _ in range(3):  # IRLS, Cauchy weights with a 1 px scale
+            sw = np.sqrt(np.repeat(wts, 2))
+            sol, *_ = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)
+            res = np.hypot(*(y - A @ sol).reshape(n, 2).T)
+            wts = base / (1.0 + res * res)
+    res = np.hypot(*(y - A @ sol).reshape(n, 2).T)
+    outlier = float((base * (res > 1.0)).sum() / max(base.sum(), 1e-9))  # share moving otherwise
+    return sol, fitted, outlier
+
+
+def _motion_energy(a: np.ndarray, b: np.ndarray, gdx: float, gdy: float) -> np.ndarray:
+    """Where things move: the grid's mean luma change after undoing the (integer) global translation."""
+    h, w = a.shape
+    ix, iy = int(round(gdx)), int(round(gdy))
+    ya, yb = max(0, iy), min(h, h + iy)
+    xa, xb = max(0, ix), min(w, w + ix)
+    diff = np.zeros_like(a)
+    if yb > ya and xb > xa:
+        diff[ya:yb, xa:xb] = np.abs(b[ya:yb, xa:xb] - a[ya - iy:yb - iy, xa - ix:xb - ix])
+    return _grid_mean(diff, _MGRID_R, _MGRID_C)
+
+
+def _squash(x, s: float) -> np.ndarray:
+    """Signed squash into (-1, 1) with a fixed scale."""
+    x = np.asarray(x, np.float64) / s
+    return x / (1.0 + np.abs(x))
+
+
+def _direction_hist(v: np.ndarray, speed: np.ndarray, conf: np.ndarray, moving: np.ndarray) -> np.ndarray:
+    """Magnitude- and confidence-weighted direction histogram of the moving pairs, plus a "still" bin."""
+    ang = np.arctan2(v[:, 1], v[:, 0]) % (2 * np.pi)
+    di = np.minimum((ang / (2 * np.pi) * _DIR_BINS).astype(np.int64), _DIR_BINS - 1)
+    dhist = np.zeros(_DIR_BINS + 1)
+    np.add.at(dhist, di[moving], (speed * conf)[moving])
+    dhist[:_DIR_BINS] /= max(float((speed * conf)[moving].sum()), 1e-12)
+    dhist[:_DIR_BINS] *= moving.mean()
+    dhist[_DIR_BINS] = 1.0 - moving.mean()  # the "still" bin
+    return dhist
+
+
+def _motion_scalars(feats: list[dict], v: np.ndarray, speed: np.ndarray, moving: np.ndarray,
+                    elevel: float) -> np.ndarray:
+    """The _N_SCALARS squashed scalars: velocity mean, mean-absolute and spread, directional
+    consistency, turn rate, zoom and rotation rates, residual flow, energy, share of still pairs."""
+    zoom = np.array([f["zoom"] for f in feats])
+    rot = np.array([f["rot"] for f in feats])
+    resid = np.array([f["resid"] for f in feats])
+    mean_v = v.mean(axis=0)
+    mean_speed = float(speed.mean())
+    consistency = float(np.hypot(*mean_v) / mean_speed) if mean_speed > 1e-9 else 0.0
+    if len(v) >= 2 and moving.sum() >= 2:
+        vm = v[moving]
+        na = np.linalg.norm(vm[:-1], axis=1) * np.linalg.norm(vm[1:], axis=1)
+        turn = float(np.mean(1.0 - (vm[:-1] * vm[1:]).sum(axis=1) / np.maximum(na, 1e-12)) / 2.0)
+    else:
+        turn = 0.0
+    vs = 0.1  # frame widths / s: ~ a slow pan
+    scalars = np.concatenate([
+        _squash(mean_v, vs), _squash(np.abs(v).mean(axis=0), vs), _squash(v.std(axis=0), vs),
+        [consistency, turn],
+        _squash([zoom.mean(), np.abs(zoom).mean(), rot.mean(), np.abs(rot).mean()], 0.02),
+        [resid.mean()], _squash([elevel], 0.5),
+    ])
+    return np.append(scalars, 1.0 - moving.mean())[:_N_SCALARS]
+
+
 class MotionEmbedder:
     """Camera/scene motion and motion layout from frame pairs (NOT a learned model).
 
@@ -427,54 +530,12 @@ class MotionEmbedder:
         rows, cols = self.grid
         bs = min(self.block, h, w)
         centres, surf, strength = _block_surfaces(a, b, rows, cols, bs)
-        # global translation: every textured block votes with its whole correlation surface,
-        # so one large moving object cannot take over (whole-frame phase correlation follows
-        # the highest-contrast edges, often an object rather than the background)
-        tex = np.clip(strength / 0.03, 0.0, 1.0)
-        if tex.sum() < 1e-3:
-            tex = np.ones_like(tex)
-        gsurf = np.tensordot(tex / tex.sum(), surf, axes=1)
-        gdx, gdy, gpeak = (float(x[0]) for x in _peak(gsurf[None]))
+        tex, gdx, gdy, gpeak = _block_vote(surf, strength)
         raw_diff = float(np.abs(b - a).mean())
         if gpeak < 0.1 and raw_diff > 0.06:
             return None  # a cut (or a flash): no coherent shift and much of the picture changed
-
-        # block flow -> similarity model v = t + s c + r perp(c) (c in half frame widths):
-        # s = radial (zoom) and r = tangential (rotation) displacement at half-width, in px
-        bdx, bdy, bpeak = _peak(surf)
-        shifts = np.stack([bdx, bdy], axis=1)
-        c = (centres - np.array([w / 2.0, h / 2.0])) / (w / 2.0)
-        n = len(c)
-        A = np.zeros((2 * n, 4))
-        A[0::2, 0] = 1.0
-        A[1::2, 1] = 1.0
-        A[0::2, 2], A[1::2, 2] = c[:, 0], c[:, 1]
-        A[0::2, 3], A[1::2, 3] = -c[:, 1], c[:, 0]
-        y = shifts.ravel()
-        base = tex * np.clip(bpeak, 0.0, None)
-        # start from the block vote: blocks far from it (moving objects) start down-weighted
-        res = np.hypot(bdx - gdx, bdy - gdy)
-        wts = base / (1.0 + res * res)
-        sol = np.array([gdx, gdy, 0.0, 0.0])
-        fitted = (base > 0.05).sum() >= 4
-        if fitted:
-            for _ in range(3):  # IRLS, Cauchy weights with a 1 px scale
-                sw = np.sqrt(np.repeat(wts, 2))
-                sol, *_ = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)
-                res = np.hypot(*(y - A @ sol).reshape(n, 2).T)
-                wts = base / (1.0 + res * res)
-        res = np.hypot(*(y - A @ sol).reshape(n, 2).T)
-        outlier = float((base * (res > 1.0)).sum() / max(base.sum(), 1e-9))  # share moving otherwise
-
-        # where things move: luma change after undoing the (integer) global translation
-        ix, iy = int(round(gdx)), int(round(gdy))
-        ya, yb = max(0, iy), min(h, h + iy)
-        xa, xb = max(0, ix), min(w, w + ix)
-        diff = np.zeros_like(a)
-        if yb > ya and xb > xa:
-            diff[ya:yb, xa:xb] = np.abs(b[ya:yb, xa:xb] - a[ya - iy:yb - iy, xa - ix:xb - ix])
-        energy = _grid_mean(diff, _MGRID_R, _MGRID_C)
-
+        sol, fitted, outlier = _fit_similarity(centres, surf, tex, gdx, gdy, w, h)
+        energy = _motion_energy(a, b, gdx, gdy)
         scale = 1.0 / (w * seconds)  # pixels -> frame widths per second
         return {
             # translation of the frame centre: the model's when it could be fitted (under a
@@ -488,8 +549,8 @@ class MotionEmbedder:
         }
 
     # -- pooled -------------------------------------------------------------------------------
-    def embed_frames(self, frames: list[Frame], cache: dict | None = None) -> np.ndarray:
-        """``cache`` (optional, one dict per video): pair features keyed by the pair's times."""
+    def _features(self, frames: list[Frame], cache: dict | None) -> list[dict]:
+        """Each usable pair's features (cuts left out), from ``cache`` where it has them."""
         feats = []
         for a, b, sec in self._pairs(frames):
             key = (a.t, b.t)
@@ -501,58 +562,28 @@ class MotionEmbedder:
                     cache[key] = f
             if f is not None:
                 feats.append(f)
+        return feats
+
+    def embed_frames(self, frames: list[Frame], cache: dict | None = None) -> np.ndarray:
+        """``cache`` (optional, one dict per video): pair features keyed by the pair's times."""
+        feats = self._features(frames, cache)
         if not feats:
             return np.zeros(self.dim, np.float32)
         v = np.stack([f["v"] for f in feats])  # (n, 2) frame widths / s
         speed = np.hypot(v[:, 0], v[:, 1])
         conf = np.clip(np.array([f["peak"] for f in feats]), 0.02, 1.0)
         moving = speed >= self.still_speed
-
-        ang = np.arctan2(v[:, 1], v[:, 0]) % (2 * np.pi)
-        di = np.minimum((ang / (2 * np.pi) * _DIR_BINS).astype(np.int64), _DIR_BINS - 1)
-        dhist = np.zeros(_DIR_BINS + 1)
-        np.add.at(dhist, di[moving], (speed * conf)[moving])
-        dhist[:_DIR_BINS] /= max(float((speed * conf)[moving].sum()), 1e-12)
-        dhist[:_DIR_BINS] *= moving.mean()
-        dhist[_DIR_BINS] = 1.0 - moving.mean()  # the "still" bin
-
+        dhist = _direction_hist(v, speed, conf, moving)
         mi = np.clip(np.searchsorted(_MAG_EDGES, speed, side="right") - 1, 0, len(_MAG_EDGES) - 2)
         mhist = np.bincount(mi, minlength=len(_MAG_EDGES) - 1).astype(np.float64)
-
         energy = np.stack([f["energy"] for f in feats]).mean(axis=0)
         elevel = float(energy.mean())
         ehist = energy if energy.sum() > 0 else np.ones_like(energy)
-
-        zoom = np.array([f["zoom"] for f in feats])
-        rot = np.array([f["rot"] for f in feats])
-        resid = np.array([f["resid"] for f in feats])
-        mean_v = v.mean(axis=0)
-        mean_speed = float(speed.mean())
-        consistency = float(np.hypot(*mean_v) / mean_speed) if mean_speed > 1e-9 else 0.0
-        if len(v) >= 2 and moving.sum() >= 2:
-            vm = v[moving]
-            na = np.linalg.norm(vm[:-1], axis=1) * np.linalg.norm(vm[1:], axis=1)
-            turn = float(np.mean(1.0 - (vm[:-1] * vm[1:]).sum(axis=1) / np.maximum(na, 1e-12)) / 2.0)
-        else:
-            turn = 0.0
-
-        def sq(x, s):  # signed squash into (-1, 1) with a fixed scale
-            x = np.asarray(x, np.float64) / s
-            return x / (1.0 + np.abs(x))
-
-        vs = 0.1  # frame widths / s: ~ a slow pan
-        scalars = np.concatenate([
-            sq(mean_v, vs), sq(np.abs(v).mean(axis=0), vs), sq(v.std(axis=0), vs),
-            [consistency, turn],
-            sq([zoom.mean(), np.abs(zoom).mean(), rot.mean(), np.abs(rot).mean()], 0.02),
-            [resid.mean()], sq([elevel], 0.5),
-        ])
-        scalars = np.append(scalars, 1.0 - moving.mean())[:_N_SCALARS]
         return _finish([
             (1.0, _hellinger(dhist)),
             (0.8, _hellinger(mhist)),
             (0.6, _hellinger(ehist)),
-            (0.5, scalars),
+            (0.5, _motion_scalars(feats, v, speed, moving, elevel)),
         ], self.dim)
 
 
