@@ -370,121 +370,19 @@ class FrameSampler:
         """Decode forward through the sorted wanted times, seeking across large gaps.
         Returns {time: (frame_time, {size: ndarray})} for the times that could be served."""
         self._use_threads(stream, info)
-        tb = stream.time_base or Fraction(1, 90000)
-        start_pts = stream.start_time or 0
-        fps = info.fps if info.fps > 0 else 25.0
-        times = sorted(wanted)
-        n = len(times)
-
-        served: dict[float, tuple[float, dict]] = {}
-        conv_cache: dict[int, tuple[float, dict]] = {}
-
-        def serve(t: float, seq: int, ft: float, vf) -> None:
-            entry = conv_cache.get(seq)
-            if entry is None:
-                entry = (ft, {})
-                conv_cache[seq] = entry
-            arrays = entry[1]
-            for size in wanted[t]:
-                if size not in arrays:
-                    arrays[size] = self._convert(vf, size)
-            served[t] = entry
-
-        index = self._keyframe_index(stream) if self.use_index else None
-        keytimes = index[0] if index else None
-        min_skip = self.min_skip_frames / fps
-
-        def seek_target(t: float, pos: float | None) -> int | None:
-            """Stream timestamp to seek to before decoding toward t, or None to keep decoding."""
-            here = pos if pos is not None else 0.0
-            if keytimes:
-                # keyframe at or before t; seek iff it lies beyond the current decode position,
-                # i.e. everything between here and there is unneeded.  Seek to its exact index
-                # (estimated) timestamp so the backward seek lands on it.
-                k = bisect.bisect_right(keytimes, t + _EPS) - 1
-                if k < 0 or keytimes[k] <= here + min_skip:
-                    return None
-                return index[1][k]
-            if t - here > max(self.seek_gap, gop_est):
-                # aim a little early: the demuxer may compare DTS, which trails PTS
-                return int(math.floor((t - 3.0 / fps) / tb)) + start_pts
-            return None
-
-        i = 0
-        seq = 0
-        prev = None  # (seq, time, VideoFrame)
-        pos: float | None = None  # time of the last decoded frame
-        gen = None
-        last_seek_index = -1
-        retried_index = -1
-        gop_est = 0.0  # observed keyframe interval (used when the container has no index)
-        last_key_t: float | None = None
-        clean_eof = False
-        failure: str | None = None
-
-        while i < n:
-            t = times[i]
-            target = seek_target(t, pos) if last_seek_index != i else None
-            if gen is None or target is not None:
-                if target is not None:
-                    last_seek_index = i
-                    try:
-                        container.seek(target, backward=True, any_frame=False, stream=stream)
-                        self.seeks += 1
-                        prev = None
-                        pos = None
-                        last_key_t = None
-                        gen = None
-                    except (av.error.FFmpegError, OSError) as e:
-                        self.last_issues.append(f"seek to {t:.3f}s failed: {_describe(e)}")
-                if gen is None:
-                    gen = container.decode(stream)
-            try:
-                vf = next(gen)
-            except StopIteration:
-                clean_eof = True
+        walk = _Walk(self, container, stream, info, wanted)
+        n = len(walk.times)
+        while walk.i < n:
+            vf = walk.next_frame()
+            if vf is None:
                 break
-            except (av.error.FFmpegError, OSError, ValueError) as e:
-                failure = f"decode error near {pos if pos is not None else 0.0:.3f}s: {_describe(e)}"
-                break
-            self.frames_decoded += 1
-            seq += 1
-            if vf.pts is not None:
-                ft = float((vf.pts - start_pts) * tb)
-            else:
-                ft = (pos + 1.0 / fps) if pos is not None else 0.0
-            if (
-                prev is None
-                and last_seek_index == i
-                and retried_index != i
-                and ft > times[i] + 0.5 / fps + _EPS
-            ):
-                # the seek overshot the wanted time (inexact index / DTS-vs-PTS): go back further
-                retried_index = i
-                back = max(self.seek_gap, gop_est, 1.0) * 2
-                if self._seek_back(container, stream, times[i], back, start_pts, tb):
-                    gen = container.decode(stream)
-                    continue
-            if vf.key_frame:
-                if last_key_t is not None and ft > last_key_t:
-                    gop_est = max(gop_est, ft - last_key_t)
-                last_key_t = ft
-            while i < n and times[i] <= ft + _EPS:
-                ti = times[i]
-                if prev is not None and (ti - prev[1]) < (ft - ti):
-                    serve(ti, prev[0], prev[1], prev[2])
-                else:
-                    serve(ti, seq, ft, vf)
-                i += 1
-            prev = (seq, ft, vf)
-            pos = ft
-
-        if i < n and clean_eof and prev is not None:
-            while i < n and times[i] - prev[1] <= self.eof_tolerance + _EPS:
-                serve(times[i], prev[0], prev[1], prev[2])
-                i += 1
-        self._shortfall(path, times, i, bool(served), failure, seq, prev)
-        return served
+            ft = walk.frame_time(vf)
+            if walk.retry_overshoot(ft):
+                continue
+            walk.take(vf, ft)
+        walk.serve_tail()
+        self._shortfall(path, walk.times, walk.i, bool(walk.served), walk.failure, walk.seq, walk.prev)
+        return walk.served
 
     def _use_threads(self, stream, info: VideoInfo) -> None:
         """Frame threads for large frames only (small ones decode faster on one thread)."""
@@ -553,6 +451,147 @@ class FrameSampler:
         if (w, h) == (vf.width, vf.height):
             return vf.to_ndarray(format="rgb24")
         return vf.to_ndarray(width=w, height=h, format="rgb24", interpolation=self.interpolation)
+
+
+class _Walk:
+    """The state of one :meth:`FrameSampler._walk` and its steps: one decoder pass over the
+    sorted wanted times, seeking across gaps. The sampler keeps the counters and the issues."""
+
+    def __init__(self, sampler: FrameSampler, container, stream, info: VideoInfo, wanted: dict[float, set]):
+        self.sampler = sampler
+        self.container, self.stream = container, stream
+        self.wanted = wanted
+        self.tb = stream.time_base or Fraction(1, 90000)
+        self.start_pts = stream.start_time or 0
+        self.fps = info.fps if info.fps > 0 else 25.0
+        self.times = sorted(wanted)
+        self.served: dict[float, tuple[float, dict]] = {}
+        self.conv_cache: dict[int, tuple[float, dict]] = {}  # frame seq -> (frame_time, {size: array})
+        self.index = sampler._keyframe_index(stream) if sampler.use_index else None
+        self.keytimes = self.index[0] if self.index else None
+        self.min_skip = sampler.min_skip_frames / self.fps
+        self.i = 0  # the next wanted time (index into times)
+        self.seq = 0  # frames decoded so far: the current frame's number
+        self.prev = None  # (seq, time, VideoFrame) of the last decoded frame
+        self.pos: float | None = None  # time of the last decoded frame (None right after a seek)
+        self.gen = None  # the decoder's frame iterator
+        self.last_seek_index = -1  # the wanted time the last seek was for
+        self.retried_index = -1  # the wanted time whose overshooting seek was retried
+        self.gop_est = 0.0  # observed keyframe interval (used when the container has no index)
+        self.last_key_t: float | None = None
+        self.clean_eof = False
+        self.failure: str | None = None
+
+    def serve(self, t: float, seq: int, ft: float, vf) -> None:
+        """Time ``t`` gets frame ``seq``: converted once per (frame, size)."""
+        entry = self.conv_cache.get(seq)
+        if entry is None:
+            entry = (ft, {})
+            self.conv_cache[seq] = entry
+        arrays = entry[1]
+        for size in self.wanted[t]:
+            if size not in arrays:
+                arrays[size] = self.sampler._convert(vf, size)
+        self.served[t] = entry
+
+    def seek_target(self, t: float) -> int | None:
+        """Stream timestamp to seek to before decoding toward t, or None to keep decoding."""
+        here = self.pos if self.pos is not None else 0.0
+        keytimes = self.keytimes
+        if keytimes:
+            # keyframe at or before t; seek iff it lies beyond the current decode position,
+            # i.e. everything between here and there is unneeded.  Seek to its exact index
+            # (estimated) timestamp so the backward seek lands on it.
+            k = bisect.bisect_right(keytimes, t + _EPS) - 1
+            if k < 0 or keytimes[k] <= here + self.min_skip:
+                return None
+            return self.index[1][k]
+        if t - here > max(self.sampler.seek_gap, self.gop_est):
+            # aim a little early: the demuxer may compare DTS, which trails PTS
+            return int(math.floor((t - 3.0 / self.fps) / self.tb)) + self.start_pts
+        return None
+
+    def next_frame(self):
+        """The next decoded frame, seeking first when that skips unneeded frames; None at the end
+        of the stream (``clean_eof``) or at a decode error (``failure``)."""
+        t = self.times[self.i]
+        target = self.seek_target(t) if self.last_seek_index != self.i else None
+        if self.gen is None or target is not None:
+            if target is not None:
+                self._seek(target, t)
+            if self.gen is None:
+                self.gen = self.container.decode(self.stream)
+        try:
+            vf = next(self.gen)
+        except StopIteration:
+            self.clean_eof = True
+            return None
+        except (av.error.FFmpegError, OSError, ValueError) as e:
+            self.failure = f"decode error near {self.pos if self.pos is not None else 0.0:.3f}s: {_describe(e)}"
+            return None
+        self.sampler.frames_decoded += 1
+        self.seq += 1
+        return vf
+
+    def _seek(self, target: int, t: float) -> None:
+        self.last_seek_index = self.i
+        try:
+            self.container.seek(target, backward=True, any_frame=False, stream=self.stream)
+            self.sampler.seeks += 1
+            self.prev = None
+            self.pos = None
+            self.last_key_t = None
+            self.gen = None
+        except (av.error.FFmpegError, OSError) as e:
+            self.sampler.last_issues.append(f"seek to {t:.3f}s failed: {_describe(e)}")
+
+    def frame_time(self, vf) -> float:
+        """Seconds from the stream's start; a frame without a pts follows the previous one."""
+        if vf.pts is not None:
+            return float((vf.pts - self.start_pts) * self.tb)
+        return (self.pos + 1.0 / self.fps) if self.pos is not None else 0.0
+
+    def retry_overshoot(self, ft: float) -> bool:
+        """True when the first frame after a seek lies past the wanted time (an inexact index,
+        DTS vs PTS) and the decoder went back further (once per wanted time)."""
+        i = self.i
+        if (
+            self.prev is None
+            and self.last_seek_index == i
+            and self.retried_index != i
+            and ft > self.times[i] + 0.5 / self.fps + _EPS
+        ):
+            self.retried_index = i
+            back = max(self.sampler.seek_gap, self.gop_est, 1.0) * 2
+            if self.sampler._seek_back(self.container, self.stream, self.times[i], back, self.start_pts, self.tb):
+                self.gen = self.container.decode(self.stream)
+                return True
+        return False
+
+    def take(self, vf, ft: float) -> None:
+        """Serve every wanted time up to ``ft`` with the nearer of the previous frame and ``vf``."""
+        if vf.key_frame:
+            if self.last_key_t is not None and ft > self.last_key_t:
+                self.gop_est = max(self.gop_est, ft - self.last_key_t)
+            self.last_key_t = ft
+        times, n, prev = self.times, len(self.times), self.prev
+        while self.i < n and times[self.i] <= ft + _EPS:
+            ti = times[self.i]
+            if prev is not None and (ti - prev[1]) < (ft - ti):
+                self.serve(ti, prev[0], prev[1], prev[2])
+            else:
+                self.serve(ti, self.seq, ft, vf)
+            self.i += 1
+        self.prev = (self.seq, ft, vf)
+        self.pos = ft
+
+    def serve_tail(self) -> None:
+        """At a clean end of stream, times at most ``eof_tolerance`` past the last frame get it."""
+        times, n, prev = self.times, len(self.times), self.prev
+        if self.i < n and self.clean_eof and prev is not None:
+            while self.i < n and times[self.i] - prev[1] <= self.sampler.eof_tolerance + _EPS:
+                self.serve(times[self.i], prev[0], prev[1], prev[2])
+                self.i += 1
 
 
 # --------------------------------------------------------------------------- thumbnails
