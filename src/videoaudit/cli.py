@@ -313,19 +313,6 @@ def run(workspace: Path = WS,
                                                   "running cluster, auto or HOST:PORT (default: start a "
                                                   "local one).")):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
-    _run(workspace, text_model=text_model, device=device, redo=redo, visual=visual, grounding=grounding,
-         transcript=transcript, map_method=map_method, second_opinion=second_opinion, budget=budget,
-         second_opt=second_opt, grounding_opt=grounding_opt, visual_opt=visual_opt,
-         grounding_lens_opt=grounding_lens_opt, second_source=second_source, query=query, wait=wait, learn=learn,
-         engine=engine, ray_address=ray_address)
-
-
-def _run(workspace: Path, *, text_model: str | None, device: str | None, redo: bool, visual: str,
-         grounding: str | None, transcript: str, map_method: str, second_opinion: str | None, budget: float,
-         second_opt: list[str] | None, grounding_opt: list[str] | None, visual_opt: list[str] | None,
-         grounding_lens_opt: list[str] | None, second_source: str | None, query: str, wait: bool, learn: bool,
-         engine: str, ray_address: str | None) -> None:
-    """``run``'s work: check the options, run the stages (or the cascade), print what each did."""
     if map_method not in ("umap", "pca", "tsne"):
         raise typer.BadParameter(f"unknown map {map_method!r}; one of umap, pca, tsne", param_hint="'--map'")
     _check_engine(engine, ray_address)
