@@ -384,6 +384,9 @@ def _end_of_run(workspace: Path, reports: dict) -> None:
 
 def _describe_learning(rec: dict) -> str:
     head = f"reviews: {rec['decided_segments']} decided segments ({rec['wrong']} wrong, {rec['ok']} ok)"
+    if rec.get("fitted") and rec.get("corrected") is False:
+        return head + ("; decided segments re-tiered; the fusion kept for the rest (a correction fitted to "
+                       "the decisions did not predict held-out decisions better)")
     if rec.get("fitted"):
         top = sorted(rec["coefficients"].items(), key=lambda kv: -abs(kv[1]))[:3]
         return head + "; fusion refitted from them, every segment re-tiered (strongest: " + ", ".join(

@@ -100,21 +100,30 @@ def _logistic(x: np.ndarray, offset: np.ndarray, y: np.ndarray, strength: float)
     return theta
 
 
-def _cv_log_loss(x: np.ndarray, offset: np.ndarray, y: np.ndarray) -> dict[float, float]:
-    """Mean held-out log-loss per strength, over stratified folds of the decisions."""
+def _cv_log_loss(x: np.ndarray, offset: np.ndarray, y: np.ndarray) -> dict[float, tuple[float, float]]:
+    """(mean, standard error) of the held-out log-loss per strength, over stratified folds."""
     order = np.argsort(y, kind="stable")
     fold = np.empty(len(y), int)
     fold[order] = np.arange(len(y)) % FOLDS
     out = {}
     for strength in STRENGTHS:
-        total = 0.0
+        loss = np.empty(len(y))
         for k in range(FOLDS):
             tr, te = fold != k, fold == k
             theta = _logistic(x[tr], offset[tr], y[tr], strength)
             z = offset[te] + theta[0] + (x[te] @ theta[1:] if strength else 0.0)
-            total += float(np.sum(np.logaddexp(0, z) - y[te] * z))
-        out[strength] = total / len(y)
+            loss[te] = np.logaddexp(0, z) - y[te] * z
+        out[strength] = (float(loss.mean()), float(loss.std(ddof=1) / np.sqrt(len(y))))
     return out
+
+
+def _choose(cv: dict[float, tuple[float, float]]) -> float:
+    """The one-standard-error rule: the weakest correction whose held-out loss is within one
+    standard error of the best one's (few decisions cannot tell close candidates apart, and the
+    cost of a wrong correction is paid on every undecided segment)."""
+    best = min(cv, key=lambda s: cv[s][0])
+    bar = cv[best][0] + cv[best][1]
+    return min(s for s in cv if cv[s][0] <= bar)
 
 
 def fit_from_labels(signal_matrix: pd.DataFrame, labels, population: pd.DataFrame | None = None) -> LearnedFusion:
@@ -123,7 +132,7 @@ def fit_from_labels(signal_matrix: pd.DataFrame, labels, population: pd.DataFram
     (1 = wrong). ``population`` (default: the decided rows) gives each signal's median and
     spread: all segments, so that a signal nearly constant on the few decided ones does not
     blow up elsewhere. Classes are weighted equally; signals with no value at all are left out;
-    the penalty is the one of :data:`STRENGTHS` with the best cross-validated log-loss."""
+    the penalty is chosen from :data:`STRENGTHS` by cross-validated log-loss (:func:`_choose`)."""
     y = np.asarray(labels, float)
     offset = _offset(signal_matrix)
     names = [c for c in signal_matrix.columns if signal_matrix[c].notna().any()]
@@ -136,8 +145,8 @@ def fit_from_labels(signal_matrix: pd.DataFrame, labels, population: pd.DataFram
                           fitted_at=_dt.datetime.now(_dt.timezone.utc).isoformat())
     x = model._x(signal_matrix)
     cv = _cv_log_loss(x, offset, y)
-    model.strength = min(cv, key=lambda s: (cv[s], s))
-    model.cv_log_loss = {str(s): round(v, 5) for s, v in cv.items()}
+    model.strength = _choose(cv)
+    model.cv_log_loss = {str(s): round(m, 5) for s, (m, _) in cv.items()}
     theta = _logistic(x, offset, y, model.strength)
     model.intercept = float(theta[0])
     if model.strength:
@@ -185,7 +194,8 @@ def retier(store, learn: bool = True) -> dict | None:
     new_conf = fused.copy()
     if learn and enough(labels):
         model = fit_from_labels(frame.iloc[idx], labels, population=frame)
-        new_conf = 1.0 - model.p_wrong(frame)
+        if model.strength:  # else the fusion stands as it is: an intercept fitted to a queue's
+            new_conf = 1.0 - model.p_wrong(frame)  # mostly-wrong top would only shift every tier
         record.update(fitted=True, fitted_at=model.fitted_at, coefficients=model.coefficients(),
                       intercept=round(model.intercept, 4), strength=model.strength,
                       cv_log_loss=model.cv_log_loss, corrected=bool(model.strength), model=asdict(model))
