@@ -14,6 +14,12 @@ Both are scored by AUROC of (1 - confidence) on the segments still undecided, ne
 fusion's own AUROC on the same segments (``prior``: what the map said before any refit),
 so the effect of learning is not confused with removing the decided segments.
 
+``--faults`` chooses the injected kinds (sample/faults.py's families): ``existing`` (the
+default) are the kinds the label-free fit (confidence/fit.py) is itself fitted on, so human
+decisions can add little there; ``fine`` (realistic one-word errors: a swapped colour, number,
+object, verb or gender) and ``unfamiliar`` are kinds it never saw, which is where a review loop
+has something to teach.
+
 ``--data synthetic`` runs the same on a no-media synthetic sample (seed 3 by default): the
 development data on which the refit's constants were chosen; the real data never was.
 
@@ -47,19 +53,22 @@ REAL_FAULT_SEED = 11
 STEPS = (0, 25, 50, 100, 200)
 
 
-def audited(workdir: Path, data: str, videos: int, seed: int) -> tuple[Path, dict]:
+def audited(workdir: Path, data: str, videos: int, seed: int, faults: str) -> tuple[Path, dict]:
     """An audited workspace (signals + confidence; no lenses needed) and its fault truth."""
-    ws_dir = workdir / f"ws-{data}"
-    if data == "real":
-        from videoaudit.sample import inject_faults
+    from videoaudit.sample import inject_faults
+    from videoaudit.sample.faults import FAMILIES
 
-        faulty, truth = inject_faults(list(iter_release(REAL)), seed=REAL_FAULT_SEED)
-        src = workdir / "real-faulty.parquet"
+    ws_dir = workdir / f"ws-{data}-{faults}"
+    kinds = None if faults == "existing" else FAMILIES[faults]
+    if data == "real":
+        faulty, truth = inject_faults(list(iter_release(REAL)), seed=REAL_FAULT_SEED, kinds=kinds)
+        src = workdir / f"real-faulty-{faults}.parquet"
         write_release(faulty, src)
     else:
         from videoaudit.sample import write_sample
 
-        info = write_sample(workdir / f"synthetic-{seed}", videos=videos, seed=seed, media=False)
+        info = write_sample(workdir / f"synthetic-{seed}-{faults}", videos=videos, seed=seed, media=False,
+                            fault_kinds=kinds)
         src, truth = info["paths"]["annotations"], read_truth(info["paths"]["truth"])
     if not (ws_dir / "done").exists():
         shutil.rmtree(ws_dir, ignore_errors=True)
@@ -125,6 +134,7 @@ def main() -> int:
     ap.add_argument("--data", choices=("real", "synthetic"), default="real")
     ap.add_argument("--videos", type=int, default=30, help="synthetic: videos in the sample")
     ap.add_argument("--seed", type=int, default=3, help="synthetic: the sample's seed")
+    ap.add_argument("--faults", choices=("existing", "fine", "unfamiliar"), default="existing")
     ap.add_argument("--random-seeds", type=int, default=5)
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
@@ -134,10 +144,10 @@ def main() -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="va-review-curve-"))
     workdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    base, faults = audited(workdir, args.data, args.videos, args.seed)
+    base, faults = audited(workdir, args.data, args.videos, args.seed, args.faults)
     queue = curve(base, faults, "queue", 0, workdir)
     randoms = [curve(base, faults, "random", s, workdir) for s in range(args.random_seeds)]
-    print(f"{args.data}: {queue[0]['undecided']} audited segments, {queue[0]['faulted']} faulted")
+    print(f"{args.data}, {args.faults} faults: {queue[0]['undecided']} audited segments, {queue[0]['faulted']} faulted")
     print(f"{'N':>4} {'queue':>7} {'(prior)':>8} {'wrong':>6} {'random':>7} {'(prior)':>8} {'wrong':>6}")
     rand = []
     for i, q in enumerate(queue):
@@ -151,7 +161,7 @@ def main() -> int:
               f"{r['auroc']:>7.3f} {r['prior']:>8.3f} {r['wrong_decided']:>6.1f}")
     at50 = STEPS.index(50)
     out = {
-        "data": args.data, "segments": queue[0]["undecided"], "faulted": queue[0]["faulted"],
+        "data": args.data, "faults": args.faults, "segments": queue[0]["undecided"], "faulted": queue[0]["faulted"],
         "steps": list(STEPS),
         "auroc_queue": [q["auroc"] for q in queue], "prior_queue": [q["prior"] for q in queue],
         "wrong_decided_queue": [q["wrong_decided"] for q in queue], "refitted_queue": [q["refitted"] for q in queue],

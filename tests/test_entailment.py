@@ -100,3 +100,29 @@ def test_matcher_refinement_runs_with_the_model(tiny_nli):
     for r in a.claims:
         assert r.status in {"supported", "contradicted", "unchecked"}
         assert all(v.rule.startswith("entailment:") for v in r.verdicts)
+
+
+def test_the_signals_stage_runs_the_model_and_records_it(tiny_nli, tmp_path, monkeypatch):
+    """``run(entailment=...)`` loads the model once, refines every video's claims with it, records
+    it as the signals stage's configuration (another model, or none, redoes the signals), and a
+    workspace that never named one records nothing."""
+    from videoaudit import Workspace
+    from videoaudit.manifest import read_manifest
+    from videoaudit.models.entailment import CrossEncoderEntailment
+    from videoaudit.sample import write_sample
+
+    calls = []
+    real = CrossEncoderEntailment.scores
+    monkeypatch.setattr(CrossEncoderEntailment, "scores", lambda self, a, b: calls.append(len(a)) or real(self, a, b))
+    info = write_sample(tmp_path / "sample", videos=2, seed=5, media=False)
+    ws = Workspace(tmp_path / "ws", text_model="hashing")
+    ws.ingest(info["paths"]["annotations"])
+    ws.run(stages=("signals",))
+    assert "signals" not in read_manifest(ws.path).get("stages", {})
+    assert not calls
+    rep = ws.run(stages=("signals",), entailment=tiny_nli)["signals"]
+    assert rep.done == 2 and read_manifest(ws.path)["stages"]["signals"] == {"entailment": tiny_nli}
+    assert sum(calls) > 2  # the load check, then the (sentence, source) pairs of both videos, both ways
+    assert ws.run(stages=("signals",), entailment=tiny_nli)["signals"].skipped == 2
+    assert ws.run(stages=("signals",))["signals"].done == 2  # the model is gone: signals redone without it
+    assert read_manifest(ws.path)["stages"]["signals"] == {"entailment": None}

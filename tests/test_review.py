@@ -125,6 +125,19 @@ def test_run_learns_from_enough_decisions_and_no_learn_turns_it_off(ws, audited6
     decided = {(x["video_id"], x["segment_id"]): x["verdict"] for x in lines}
     undecided = [k for k in after.index if k not in decided]
     assert all(after.loc[k, "tier"] == f"reviewed-{v}" for k, v in decided.items())
+    # 60 true decisions from the queue's top teach nothing the fusion does not know: it is kept
+    assert rec["corrected"] is False and rec["strength"] == 0.0
+    assert np.allclose(after.loc[undecided, "confidence"], before.loc[undecided, "confidence"])
+    # decisions that follow a signal the fusion barely weighs do carry a correction, and it is used
+    col = "evidence.captions"
+    med = before.loc[list(decided), col].median()
+    taught = [{**x, "verdict": "wrong" if before.loc[(x["video_id"], x["segment_id"]), col] > med else "ok"}
+              for x in lines]
+    ws.import_reviews(write_jsonl(tmp_path / "taught.jsonl", taught))
+    ws.run(stages=("confidence",))
+    rec = load_record(ws.path)
+    assert rec["corrected"] is True and rec["strength"] > 0
+    after = ws.confidence_map().to_pandas().set_index(["video_id", "segment_id"])
     assert not np.allclose(after.loc[undecided, "confidence"], before.loc[undecided, "confidence"])
     # the fusion's own value is kept, so --no-learn (or a later refit) starts from it, not from the model
     ws.run(stages=("confidence",), learn=False)
@@ -132,6 +145,18 @@ def test_run_learns_from_enough_decisions_and_no_learn_turns_it_off(ws, audited6
     assert np.allclose(off.loc[undecided, "confidence"], before.loc[undecided, "confidence"])
     assert load_record(ws.path)["fitted"] is False
     assert len(ws.video_confidence()) == len(ws.video_ids())
+
+
+def test_a_correction_the_decisions_do_not_support_is_refused():
+    """Labels that no signal predicts (noise): cross-validation keeps the fusion as it is."""
+    from videoaudit.review.learn import fit_from_labels
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 40)
+    frame = pd.DataFrame({f"s{i}": rng.uniform(0, 1, 40) for i in range(8)} | {"fusion.risk": rng.normal(0, 1, 40)})
+    m = fit_from_labels(frame, y)
+    assert m.strength == 0.0 and m.coef == [0.0] * len(m.names)
+    assert set(m.cv_log_loss) == {"0.0", "0.01", "0.05", "0.2", "1.0"}
 
 
 def test_no_reviews_writes_nothing(ws):

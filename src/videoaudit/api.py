@@ -380,13 +380,17 @@ class Workspace:
     def video_confidence(self) -> pa.Table:
         return self.store.read("video_confidence")
 
-    def review_queue(self, limit: int | None = None) -> pa.Table:
-        """Audited segments, lowest confidence first."""
+    def review_queue(self, limit: int | None = None, explore: bool = True) -> pa.Table:
+        """Audited segments to look at next: lowest confidence first, one place in five for a
+        segment at the map's decision boundary (``explore``; review/queue.py says why), decided
+        ones last. ``queued_for`` says why each row is where it is."""
+        from .review.queue import KEY_COLUMNS, queue_order
+
         t = self.store.read("confidence")
-        tie = [("risk", "descending")] if "risk" in t.column_names else []  # stronger evidence of a fault first
-        t = t.take(pc.sort_indices(t, sort_keys=[("confidence", "ascending"), *tie, ("video_id", "ascending"),
-                                                 ("start", "ascending")]))
-        return t.slice(0, limit) if limit is not None else t
+        order, why = queue_order(t.select([c for c in KEY_COLUMNS if c in t.column_names]), explore=explore)
+        if limit is not None:
+            order, why = order[:limit], why[:limit]
+        return t.take(order).append_column("queued_for", pa.array(why.tolist(), pa.string()))
 
     def errors(self) -> pa.Table:
         return self.store.read("errors")

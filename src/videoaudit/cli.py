@@ -287,6 +287,9 @@ def run(workspace: Path = WS,
         transcript: str = typer.Option("minilm", help="Transcript lens text model (minilm, any "
                                                       "sentence-transformers id/path, or none)."),
         map_method: str = typer.Option("umap", "--map", help="2-D lens maps: umap | pca | tsne."),
+        entailment: Optional[str] = typer.Option(None, "--entailment", help="NLI CrossEncoder (local path or hub "
+                                                 "id) that refines the claim verdicts sentence by sentence; off "
+                                                 "by default (no weights offline). Another model redoes the signals."),
         second_opinion: Optional[str] = typer.Option(None, "--second-opinion",
                                                      help="Cascade: opinion backend for the least-confident videos "
                                                           "(openai, qwen3-vl, replay, ...), or 'imported' = the "
@@ -322,7 +325,7 @@ def run(workspace: Path = WS,
         typer.echo(f"error: nothing ingested in {workspace}: run videoaudit ingest first", err=True)
         raise typer.Exit(1)
     lens_options = {"visual": visual, "grounding": grounding_lens, "transcript": transcript,
-                    "map_method": map_method, "visual_options": _options(visual_opt),
+                    "map_method": map_method, "entailment": entailment, "visual_options": _options(visual_opt),
                     "grounding_options": _options(grounding_lens_opt)}
     if second_opinion:
         with ws.using_engine(engine, ray_address):
@@ -381,6 +384,9 @@ def _end_of_run(workspace: Path, reports: dict) -> None:
 
 def _describe_learning(rec: dict) -> str:
     head = f"reviews: {rec['decided_segments']} decided segments ({rec['wrong']} wrong, {rec['ok']} ok)"
+    if rec.get("fitted") and rec.get("corrected") is False:
+        return head + ("; decided segments re-tiered; the fusion kept for the rest (a correction fitted to "
+                       "the decisions did not predict held-out decisions better)")
     if rec.get("fitted"):
         top = sorted(rec["coefficients"].items(), key=lambda kv: -abs(kv[1]))[:3]
         return head + "; fusion refitted from them, every segment re-tiered (strongest: " + ", ".join(

@@ -43,20 +43,18 @@ def _keys(ds, columns: Sequence[str]) -> pa.Table:
 
 
 def queue_positions(ds, min_tier: str, filter_tiers: bool) -> np.ndarray:
-    """Row positions of the confidence dataset in review-queue order (the order of
-    ``Workspace.review_queue``: confidence up, risk down, video, start; a stable sort), kept
-    tiers only when ``filter_tiers``."""
-    names = ds.schema.names
-    tie = ["risk"] if "risk" in names else []
-    keys = _keys(ds, ["confidence", *tie, "video_id", "start", "tier"])
-    order = pc.sort_indices(keys, sort_keys=[("confidence", "ascending"), *((c, "descending") for c in tie),
-                                             ("video_id", "ascending"), ("start", "ascending")])
+    """Row positions of the confidence dataset in the review queue's plain order
+    (review/queue.py, no exploring places), kept tiers only when ``filter_tiers``."""
+    from ..review.queue import KEY_COLUMNS, queue_order
+
+    keys = _keys(ds, [c for c in KEY_COLUMNS if c in ds.schema.names])
+    order, _ = queue_order(keys, explore=False)
     if filter_tiers:
         kept = pa.array([t for t in (*reviewed.MIN_TIERS, "reviewed-ok", "reviewed-wrong")
                          if reviewed.keeps(t, min_tier)], pa.string())
-        mask = pc.fill_null(pc.is_in(keys.column("tier"), value_set=kept), False)
-        order = pc.filter(order, pc.take(mask, order))
-    return order.to_numpy(zero_copy_only=False).astype(np.int64)
+        mask = pc.fill_null(pc.is_in(keys.column("tier"), value_set=kept), False).to_numpy(zero_copy_only=False)
+        order = order[mask[order]]
+    return order
 
 
 def take_chunks(ds, positions: np.ndarray, columns: Sequence[str],

@@ -70,11 +70,22 @@ class CrossEncoderEntailment:
         if self._model is None:
             from sentence_transformers import CrossEncoder
 
+            from .device import half_dtype
+            from .quiet import silence_hub_progress
+
+            silence_hub_progress()
             try:
-                self._model = CrossEncoder(self.name, device=self.device, max_length=self.max_length,
-                                           trust_remote_code=False)
+                model = CrossEncoder(self.name, device=self.device, max_length=self.max_length,
+                                     trust_remote_code=False)
             except Exception as e:  # noqa: BLE001 - name the model and the cause in one line
                 raise RuntimeError(f"entailment model {self.name!r} could not be loaded: {e}") from e
+            # a pair longer than the model's position table would fail inside it: cut to what it can read
+            positions = getattr(model.config, "max_position_embeddings", None)
+            if positions and model.max_seq_length > positions:
+                model.max_seq_length = positions
+            if str(self.device).startswith("cuda"):
+                model.to(half_dtype(self.device))
+            self._model = model
             self._columns = self._label_columns()
         return self._model
 

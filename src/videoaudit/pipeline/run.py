@@ -36,6 +36,7 @@ class RunConfig:
     video_ids: Sequence[str] | None = None
     learn: bool = True  # refit from stored review decisions (review/learn.py) and re-tier
     fusion: str = "median"  # confidence fusion: "median" | "fitted" (docs/confidence.md)
+    entailment: str | None = None  # an NLI CrossEncoder (path or hub id) that refines the claim verdicts
     wanted: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self):
@@ -109,10 +110,19 @@ def _transcript(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
 
 
 def _signals(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
+    """The entailment model is the stage's configuration: another one redoes every video's
+    signals. A workspace that never named one records nothing (its ledger stays valid)."""
+    from ..manifest import read_manifest
     from ..signals.stage import signals_stage
+    from .graph import sync_stage_config
 
-    with bar("signals", len(ids)) as adv:
-        return ws.engine.run(signals_stage(ws.text_model, ws.device, ws.path), ids, adv, redo=cfg.redo)
+    entailment = None if cfg.entailment in OFF else cfg.entailment
+    recorded = read_manifest(ws.store.root).get("stages", {}).get("signals")
+    if (recorded or {"entailment": None}) != {"entailment": entailment}:
+        sync_stage_config(ws.store, "signals", {"entailment": entailment})
+    stage = signals_stage(ws.text_model, ws.device, ws.path, entailment=entailment)
+    with bar("signals" + (f" (entailment {entailment})" if entailment else ""), len(ids)) as adv:
+        return ws.engine.run(stage, ids, adv, redo=cfg.redo)
 
 
 def _lens_signals(ws, cfg: RunConfig, ids, reports, bar, lens: str = "visual") -> StageReport | None:

@@ -652,11 +652,15 @@ def _fault_kinds(truth: list[dict] | None) -> dict[tuple[str, str | None], set[s
 
 
 def _queue_ctx(data: ReportData, view: _ReportView, review_limit: int) -> tuple[list[dict], dict]:
-    """The review queue (lowest confidence first) and each queued segment's rank."""
+    """The review queue (lowest confidence first, review/queue.py's plain order) and each queued
+    segment's rank."""
+    from ..review.queue import KEY_COLUMNS, queue_order
+
     conf_rows = view.conf_rows
-    order = sorted(range(len(conf_rows)), key=lambda i: (
-        conf_rows[i]["confidence"] is None, conf_rows[i]["confidence"] or 0.0,
-        str(conf_rows[i]["video_id"]), str(conf_rows[i]["segment_id"])))
+    order: list[int] = []
+    if conf_rows:
+        t = data.confidence
+        order = queue_order(t.select([c for c in KEY_COLUMNS if c in t.column_names]), explore=False)[0].tolist()
     fault_kinds = _fault_kinds(data.truth) if data.truth else {}
     has_sigs = data.confidence is not None and "signals" in data.confidence.column_names
     sig_col = data.confidence.column("signals") if has_sigs else None

@@ -5,8 +5,11 @@ The fusion (confidence/fuse.py) is label-free. Once people have decided enough s
 many right), :func:`fit_from_labels` fits a logistic regression of "the annotation is wrong"
 on the segment's signal values with the fusion's own risk (``logit(1 - confidence)``) as its
 offset: it learns an L2-penalised correction to the fusion, so with few labels it stays near
-the fusion and moves only where the decisions disagree with it. The fitted model gives every undecided segment a new confidence ``1 - P(wrong)`` and
-tier; decided segments keep the human verdict (tier ``reviewed-ok`` / ``reviewed-wrong``).
+the fusion and moves only where the decisions disagree with it. How far it may move is chosen
+by cross-validation on the decisions, "not at all" included: decisions taken from the queue's
+top are few and unrepresentative, and a correction fitted to them must predict held-out
+decisions better than the fusion before it is used. The fitted model gives every undecided
+segment a new confidence ``1 - P(wrong)`` and tier; decided segments keep the human verdict (tier ``reviewed-ok`` / ``reviewed-wrong``).
 
 :func:`fit_from_labels` is the one learning entry point, small so that another fit (the
 evidence library's ``confidence.fit(labels)``) can replace it.
@@ -15,7 +18,7 @@ evidence library's ``confidence.fit(labels)``) can replace it.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +31,11 @@ from .decisions import SegmentVerdict, by_segment
 
 MIN_DECISIONS = 20  # decided segments before a refit
 MIN_PER_CLASS = 5  # ... of which at least this many wrong and this many right
-C = 0.5  # inverse L2 strength of the correction to the fusion; set on the synthetic seed-3 sample
+#: inverse L2 strengths the refit chooses from by cross-validation on the decisions; 0 = no
+#: correction (an intercept only: the fusion's order is kept). Few or unrepresentative decisions
+#: (a queue's top is nearly all faults) can fit noise, so the data must show a correction helps.
+STRENGTHS = (0.0, 0.01, 0.05, 0.2, 1.0)
+FOLDS = 5
 MIN_SCALE = 0.1  # floor of a signal's spread (signals live in [0, 1])
 Z_CLIP = 4.0  # standardised values beyond this are clipped
 PRIOR = "fusion.risk"  # the fusion's logit(1 - confidence): the offset, and a feature (its weight rescales it)
@@ -36,9 +43,10 @@ PRIOR = "fusion.risk"  # the fusion's logit(1 - confidence): the offset, and a f
 
 @dataclass
 class LearnedFusion:
-    """``logit P(wrong) = prior + intercept + coef . standardised signals`` (missing = the labelled
-    rows' median), where ``prior`` is the fusion's own logit: the fit learns a correction to the
-    fusion, and its L2 penalty pulls that correction to zero, so few decisions cannot undo it."""
+    """``logit P(wrong) = prior + intercept + coef . standardised signals`` (missing = the
+    median), where ``prior`` is the fusion's own logit: the fit learns a correction to the
+    fusion, and its L2 penalty (``strength``, chosen by cross-validation) pulls that correction
+    to zero, so few decisions cannot undo it."""
 
     names: list[str]
     fill: list[float]
@@ -49,6 +57,8 @@ class LearnedFusion:
     n_labels: int = 0
     n_wrong: int = 0
     fitted_at: str = ""
+    strength: float = 0.0
+    cv_log_loss: dict[str, float] = field(default_factory=dict)
 
     def _x(self, frame: pd.DataFrame) -> np.ndarray:
         x = frame.reindex(columns=self.names).to_numpy(float)
@@ -68,39 +78,80 @@ def _offset(frame: pd.DataFrame) -> np.ndarray:
     return frame[PRIOR].to_numpy(float) if PRIOR in frame.columns else np.zeros(len(frame))
 
 
-def fit_from_labels(signal_matrix: pd.DataFrame, labels) -> LearnedFusion:
-    """Fit P(wrong) from a signal matrix (one row per decided segment, one column per signal,
-    NaN = no input; the column PRIOR, when present, is the offset the fit corrects) and labels
-    (1 = wrong). Classes are weighted equally; signals with no value at all are left out."""
+def _logistic(x: np.ndarray, offset: np.ndarray, y: np.ndarray, strength: float) -> np.ndarray:
+    """(intercept, coefficients) of a class-balanced, L2-penalised logistic regression with an
+    offset; ``strength`` 0 fits the intercept alone."""
     from scipy.optimize import minimize
 
-    y = np.asarray(labels, float)
-    offset = _offset(signal_matrix)
-    frame = signal_matrix.loc[:, signal_matrix.notna().any()]
-    names = list(frame.columns)
-    x = frame.to_numpy(float)
-    fill = np.nanmedian(x, axis=0)
-    x = np.where(np.isnan(x), fill[None, :], x)
-    mean = x.mean(0)
-    # few labelled rows can make a signal look nearly constant; a floor on its spread keeps an
-    # unlabelled segment outside that range from getting a huge standardised value
-    scale = np.maximum(x.std(0), MIN_SCALE)
-    x = np.clip((x - mean) / scale, -Z_CLIP, Z_CLIP)
+    if strength == 0:
+        x = x[:, :0]
     n_pos = max(y.sum(), 1.0)
     w = np.where(y == 1, len(y) / (2 * n_pos), len(y) / (2 * max(len(y) - n_pos, 1.0)))
+    penalty = 0.0 if strength == 0 else 1.0 / strength
 
     def loss(theta):
         z = offset + theta[0] + x @ theta[1:]
         p = 1.0 / (1.0 + np.exp(-z))
-        nll = np.sum(w * (np.logaddexp(0, z) - y * z))
         grad = np.concatenate([[np.sum(w * (p - y))], x.T @ (w * (p - y))])
-        grad[1:] += theta[1:] / C
-        return nll + 0.5 * np.sum(theta[1:] ** 2) / C, grad
+        grad[1:] += theta[1:] * penalty
+        return np.sum(w * (np.logaddexp(0, z) - y * z)) + 0.5 * np.sum(theta[1:] ** 2) * penalty, grad
 
-    res = minimize(loss, np.zeros(1 + x.shape[1]), jac=True, method="L-BFGS-B")
-    return LearnedFusion(names=names, fill=fill.tolist(), mean=mean.tolist(), scale=scale.tolist(),
-                         coef=res.x[1:].tolist(), intercept=float(res.x[0]), n_labels=len(y),
-                         n_wrong=int(y.sum()), fitted_at=_dt.datetime.now(_dt.timezone.utc).isoformat())
+    theta = minimize(loss, np.zeros(1 + x.shape[1]), jac=True, method="L-BFGS-B").x
+    return theta
+
+
+def _cv_log_loss(x: np.ndarray, offset: np.ndarray, y: np.ndarray) -> dict[float, tuple[float, float]]:
+    """(mean, standard error) of the held-out log-loss per strength, over stratified folds."""
+    order = np.argsort(y, kind="stable")
+    fold = np.empty(len(y), int)
+    fold[order] = np.arange(len(y)) % FOLDS
+    out = {}
+    for strength in STRENGTHS:
+        loss = np.empty(len(y))
+        for k in range(FOLDS):
+            tr, te = fold != k, fold == k
+            theta = _logistic(x[tr], offset[tr], y[tr], strength)
+            z = offset[te] + theta[0] + (x[te] @ theta[1:] if strength else 0.0)
+            loss[te] = np.logaddexp(0, z) - y[te] * z
+        out[strength] = (float(loss.mean()), float(loss.std(ddof=1) / np.sqrt(len(y))))
+    return out
+
+
+def _choose(cv: dict[float, tuple[float, float]]) -> float:
+    """The one-standard-error rule: the weakest correction whose held-out loss is within one
+    standard error of the best one's (few decisions cannot tell close candidates apart, and the
+    cost of a wrong correction is paid on every undecided segment)."""
+    best = min(cv, key=lambda s: cv[s][0])
+    bar = cv[best][0] + cv[best][1]
+    return min(s for s in cv if cv[s][0] <= bar)
+
+
+def fit_from_labels(signal_matrix: pd.DataFrame, labels, population: pd.DataFrame | None = None) -> LearnedFusion:
+    """Fit P(wrong) from a signal matrix (one row per decided segment, one column per signal,
+    NaN = no input; the column PRIOR, when present, is the offset the fit corrects) and labels
+    (1 = wrong). ``population`` (default: the decided rows) gives each signal's median and
+    spread: all segments, so that a signal nearly constant on the few decided ones does not
+    blow up elsewhere. Classes are weighted equally; signals with no value at all are left out;
+    the penalty is chosen from :data:`STRENGTHS` by cross-validated log-loss (:func:`_choose`)."""
+    y = np.asarray(labels, float)
+    offset = _offset(signal_matrix)
+    names = [c for c in signal_matrix.columns if signal_matrix[c].notna().any()]
+    pop = (signal_matrix if population is None else population).reindex(columns=names).to_numpy(float)
+    fill = np.nanmedian(pop, axis=0)
+    x_pop = np.where(np.isnan(pop), fill[None, :], pop)
+    mean, scale = x_pop.mean(0), np.maximum(x_pop.std(0), MIN_SCALE)
+    model = LearnedFusion(names=names, fill=fill.tolist(), mean=mean.tolist(), scale=scale.tolist(),
+                          coef=[0.0] * len(names), intercept=0.0, n_labels=len(y), n_wrong=int(y.sum()),
+                          fitted_at=_dt.datetime.now(_dt.timezone.utc).isoformat())
+    x = model._x(signal_matrix)
+    cv = _cv_log_loss(x, offset, y)
+    model.strength = _choose(cv)
+    model.cv_log_loss = {str(s): round(m, 5) for s, (m, _) in cv.items()}
+    theta = _logistic(x, offset, y, model.strength)
+    model.intercept = float(theta[0])
+    if model.strength:
+        model.coef = theta[1:].tolist()
+    return model
 
 
 def signal_frame(conf: pa.Table) -> tuple[pd.DataFrame, np.ndarray]:
@@ -142,10 +193,12 @@ def retier(store, learn: bool = True) -> dict | None:
                   "decided_segments": MIN_DECISIONS, "per_class": MIN_PER_CLASS}}
     new_conf = fused.copy()
     if learn and enough(labels):
-        model = fit_from_labels(frame.iloc[idx], labels)
-        new_conf = 1.0 - model.p_wrong(frame)
+        model = fit_from_labels(frame.iloc[idx], labels, population=frame)
+        if model.strength:  # else the fusion stands as it is: an intercept fitted to a queue's
+            new_conf = 1.0 - model.p_wrong(frame)  # mostly-wrong top would only shift every tier
         record.update(fitted=True, fitted_at=model.fitted_at, coefficients=model.coefficients(),
-                      intercept=round(model.intercept, 4), model=asdict(model))
+                      intercept=round(model.intercept, 4), strength=model.strength,
+                      cv_log_loss=model.cv_log_loss, corrected=bool(model.strength), model=asdict(model))
     else:
         record.update(fitted=False, why=("--no-learn" if not learn else
                                          f"needs >= {MIN_DECISIONS} decided segments with >= {MIN_PER_CLASS} "

@@ -20,11 +20,14 @@ def signals_for_video(view: VideoView) -> list[Signal]:
     return [spec().compute(view) for spec in specs("signals")]
 
 
-def compute_signals(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedder) -> dict[str, pa.Table]:
-    """All signals of a batch of videos: ``{"signals": ..., "video_signals": ...}``."""
+def compute_signals(videos: pa.Table, segments: pa.Table, opinions: pa.Table, embedder,
+                    entailment=None) -> dict[str, pa.Table]:
+    """All signals of a batch of videos: ``{"signals": ..., "video_signals": ...}``;
+    ``entailment`` (an Entailment model, or None) refines the claims check."""
     parts = []
     vcols: dict[str, list] = {k: [] for k in VIDEO_SIGNALS.names}
     for view in build_views(videos, segments, opinions, embedder):
+        view.cache["entailment"] = entailment
         ids = view.seg.segment_id.tolist()
         parts.append(signal_rows([view.video_id] * len(ids), ids, signals_for_video(view), keep=view.audited))
         for name, value, expl in video_temporal_metrics(view):

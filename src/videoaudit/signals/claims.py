@@ -45,7 +45,8 @@ def _audits(view: VideoView) -> dict:
         if not rows:
             view.cache["claims"] = {}
         else:
-            audits = audit_video(rows["video"], rows["segments"], rows["opinions"])
+            audits = audit_video(rows["video"], rows["segments"], rows["opinions"],
+                                 entailment=view.cache.get("entailment"))
             view.cache["claims"] = {a.segment_id: a for a in audits}
     return view.cache["claims"]
 
