@@ -430,7 +430,13 @@ class Workspace:
         return self.store.read("video_confidence")
 
     def review_queue(self, limit: int | None = None) -> pa.Table:
-        """Audited segments, lowest confidence first."""
+        """Audited segments, lowest confidence first. With ``limit``, only the sort keys are scanned
+        (a batch at a time, the best ``limit`` kept) and those rows alone are read."""
+        if limit is not None and "confidence" in self.store.names():
+            from .export import stream
+
+            ds = stream.dataset(self.store, "confidence")
+            return ds.take(stream.queue_head(ds, max(0, int(limit))).tolist())
         t = self.store.read("confidence")
         tie = [("risk", "descending")] if "risk" in t.column_names else []  # stronger evidence of a fault first
         t = t.take(pc.sort_indices(t, sort_keys=[("confidence", "ascending"), *tie, ("video_id", "ascending"),
