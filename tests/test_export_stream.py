@@ -68,3 +68,111 @@ def test_spilled_runs_are_removed(tmp_path, monkeypatch):
     assert not any((tmp_path / "tmp").iterdir())
     assert len(np.concatenate(list(stream.queue_order(ds, "review", False, run_rows=40)))) == 300
     assert not any((tmp_path / "tmp").iterdir())
+
+
+# ------------------------------------------------------------------ the exporters read in bounded chunks
+
+#: columns a read may return for every row at once: the sort keys and ids (a few bytes a row)
+KEY_COLUMNS = {"video_id", "segment_id", "confidence", "risk", "start", "tier", stream.POS}
+VIDEOS, SEGMENTS_PER_VIDEO = 8, 11
+#: tables whose rows carry the texts and signals (what must never be read whole), and the most rows a
+#: read of them may return with the chunks shrunk as the test does: 4 records, the segments of 2 videos
+MAX_READ = {"confidence": 4, "segments": 2 * SEGMENTS_PER_VIDEO, "videos": 2}
+
+
+class ReadSpy:
+    """Records every read of a workspace table, at the two libraries' read calls: (table, columns, rows)."""
+
+    def __init__(self):
+        self.reads: list[tuple[str, tuple[str, ...], int]] = []
+
+    def record(self, name: str, t) -> None:
+        name = str(name).rstrip("/").rsplit("/", 1)[-1].removesuffix(".lance")
+        self.reads.append((name, tuple(t.schema.names), t.num_rows))
+
+    def too_big(self, max_rows: dict[str, int]) -> list[tuple[str, tuple[str, ...], int]]:
+        """Reads of a table of ``max_rows`` that returned more rows than it says, with a non-key column."""
+        return [r for r in self.reads if r[2] > max_rows.get(r[0], r[2]) and set(r[1]) - KEY_COLUMNS]
+
+
+@pytest.fixture
+def read_spy(monkeypatch):
+    """Wrap pylance's take / to_table / to_batches and LanceDB's table and query ``to_arrow``."""
+    import lancedb.query
+    import lancedb.table
+
+    spy = ReadSpy()
+
+    def wrap(cls, meth, name_of, batches=False):
+        orig = getattr(cls, meth)
+
+        def spied(self, *a, **kw):
+            out = orig(self, *a, **kw)
+            if not batches:
+                spy.record(name_of(self), out)
+                return out
+
+            def gen():
+                for rb in out:
+                    spy.record(name_of(self), rb)
+                    yield rb
+            return gen()
+
+        monkeypatch.setattr(cls, meth, spied)
+
+    uri = lambda ds: ds.uri  # noqa: E731
+    wrap(lance.LanceDataset, "take", uri)
+    wrap(lance.LanceDataset, "to_table", uri)
+    wrap(lance.LanceDataset, "to_batches", uri, batches=True)
+    wrap(lancedb.table.LanceTable, "to_arrow", lambda t: t.name)
+    for cls in (lancedb.query.LanceEmptyQueryBuilder, lancedb.query.LanceQueryBuilder):
+        wrap(cls, "to_arrow", lambda q: q._table.name)
+    return spy
+
+
+@pytest.fixture(scope="module")
+def queue_ws(tmp_path_factory):
+    """8 audited videos of 11 segments each, texts of a few kB, one review decision."""
+    from conftest import write_jsonl
+    from videoaudit.api import Workspace
+
+    tmp = tmp_path_factory.mktemp("stream")
+    text = "word " * 800
+    segs = [{"id": "r", "start": 0, "end": 20, "summary_brief": "a cook " + text, "summary_detailed": text,
+             "action_brief": "cook", "action_detailed": text, "actor": "a cook"}]
+    segs += [{"id": f"c{i}", "parent": "r", "start": 2 * i, "end": 2 * i + 2, "summary_brief": f"step {i} " + text,
+              "summary_detailed": text, "action_brief": "chop", "action_detailed": text, "actor": "a cook"}
+             for i in range(SEGMENTS_PER_VIDEO - 1)]
+    src = write_jsonl(tmp / "in.jsonl", [{"video_id": f"v{v}", "title": f"video {v} " + text, "segments": segs,
+                                           "transcript": [{"start": 1, "text": text}]} for v in range(VIDEOS)])
+    ws = Workspace(tmp / "ws", text_model="hashing")
+    ws.ingest(src, format="jsonl")
+    ws.run(stages=["signals", "confidence"])
+    q = ws.review_queue(1).to_pylist()[0]
+    ws.review(q["video_id"], q["segment_id"], verdict="fixed", field="actor", text="a baker")
+    return ws
+
+
+def test_exports_read_the_tables_in_bounded_chunks(queue_ws, read_spy, monkeypatch, tmp_path):
+    """Every export reads the texts and signals a chunk of rows at a time (chunks shrunk here to 4 rows,
+    2 videos, runs of 16 keys), whatever the table's size: a whole-table read anywhere in the path fails.
+    Cheap where an RSS ceiling is not: it counts rows, so it discriminates at any test size."""
+    from videoaudit.export import action100m
+
+    monkeypatch.setattr(stream, "MAX_ROWS", 4)
+    monkeypatch.setattr(stream, "RUN_ROWS", 16)
+    monkeypatch.setattr(action100m, "MAX_VIDEOS", 2)
+    ws = queue_ws
+    n = ws.store.count("confidence")
+    assert n == VIDEOS * SEGMENTS_PER_VIDEO
+    for fmt in ("jsonl", "parquet", "csv", "action100m"):
+        for apply in (False, True):
+            read_spy.reads.clear()
+            ws.export(tmp_path / f"x-{apply}.{fmt}", format=fmt, apply_reviews=apply)
+            assert read_spy.reads, "the spy saw no read: it no longer wraps the read path"
+            assert not read_spy.too_big(MAX_READ), (fmt, apply, read_spy.too_big(MAX_READ))
+    lines = (tmp_path / "x-True.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == n  # everything exported, a chunk at a time
+    read_spy.reads.clear()
+    top = ws.review_queue(3)
+    assert top.num_rows == 3 and not read_spy.too_big({"confidence": 3}), read_spy.reads
