@@ -95,13 +95,10 @@ class ReadSpy:
         return [r for r in self.reads if r[2] > max_rows.get(r[0], r[2]) and set(r[1]) - KEY_COLUMNS]
 
 
-@pytest.fixture
-def read_spy(monkeypatch):
-    """Wrap pylance's take / to_table / to_batches and LanceDB's table and query ``to_arrow``."""
+def wrap_reads(monkeypatch, spy: ReadSpy) -> None:
+    """Make ``spy`` record pylance's take / to_table / to_batches and LanceDB's table and query ``to_arrow``."""
     import lancedb.query
     import lancedb.table
-
-    spy = ReadSpy()
 
     def wrap(cls, meth, name_of, batches=False):
         orig = getattr(cls, meth)
@@ -120,13 +117,18 @@ def read_spy(monkeypatch):
 
         monkeypatch.setattr(cls, meth, spied)
 
-    uri = lambda ds: ds.uri  # noqa: E731
-    wrap(lance.LanceDataset, "take", uri)
-    wrap(lance.LanceDataset, "to_table", uri)
-    wrap(lance.LanceDataset, "to_batches", uri, batches=True)
+    wrap(lance.LanceDataset, "take", lambda ds: ds.uri)
+    wrap(lance.LanceDataset, "to_table", lambda ds: ds.uri)
+    wrap(lance.LanceDataset, "to_batches", lambda ds: ds.uri, batches=True)
     wrap(lancedb.table.LanceTable, "to_arrow", lambda t: t.name)
     for cls in (lancedb.query.LanceEmptyQueryBuilder, lancedb.query.LanceQueryBuilder):
         wrap(cls, "to_arrow", lambda q: q._table.name)
+
+
+@pytest.fixture
+def read_spy(monkeypatch):
+    spy = ReadSpy()
+    wrap_reads(monkeypatch, spy)
     return spy
 
 
@@ -134,6 +136,7 @@ def read_spy(monkeypatch):
 def queue_ws(tmp_path_factory):
     """8 audited videos of 11 segments each, texts of a few kB, one review decision."""
     from conftest import write_jsonl
+
     from videoaudit.api import Workspace
 
     tmp = tmp_path_factory.mktemp("stream")
