@@ -288,8 +288,9 @@ def test_export_reads_lens_vectors_per_batch_of_videos(rich_ws, monkeypatch):
     """The lens numbers and vectors are read per batch of the export's videos (batches of 2 here), never
     the whole embeddings table (it holds every segment's vector too); the fields and brain runs are those
     of the whole-dataset export (test above)."""
-    import videoaudit.fiftyone.export as E
     from test_export_stream import ReadSpy, wrap_reads
+
+    import videoaudit.fiftyone.export as E
 
     ws, vids = rich_ws["ws"], rich_ws["vids"]
     spy = ReadSpy()
