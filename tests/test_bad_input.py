@@ -681,3 +681,23 @@ def test_full_disk_and_read_only_workspace_are_one_line_and_resume(small_tmpfs, 
 
     for name in ("segments", "signals", "confidence", "video_confidence"):
         assert rows(ws, name) == rows(ref, name), name
+
+
+def test_a_cascade_whose_every_model_call_fails_is_visible(tmp_path):
+    """Every second-opinion call fails (a malformed base_url, no media): exit 1 naming the stages, the
+    causes printed, and the failed calls counted as failed: neither spent nor avoided."""
+    from videoaudit.api import Workspace
+    from videoaudit.opinions.cascade import load
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"video_id": f"c{i}", "segments": _tree(f"c{i}")} for i in range(3)])
+    ws = tmp_path / "ws"
+    _cli("ingest", src, "-f", "jsonl", "-w", ws, code=0)
+    res = _cli("run", "-w", ws, "--text", "hashing", "--visual", "none", "--grounding", "none", "--transcript",
+               "none", "--map", "pca", "--second-opinion", "openai", "--second-opt", "base_url=htp:/bad",
+               "--budget", "1")
+    assert res.exit_code == 1 and "failed for every video it ran on" in res.stderr, res.output
+    assert "distinct causes" in res.stdout and "FAILED" in res.stdout, res.stdout
+    c = load(ws)
+    assert c["model_calls"] == 0 and c["model_calls_failed"] > 0
+    assert c["model_calls_avoided"] == c["model_calls_full"] - c["model_calls_failed"]
+    assert Workspace(ws).store.read("progress", where="status = 'error'").num_rows >= c["model_calls_failed"]
