@@ -646,8 +646,8 @@ def small_tmpfs(tmp_path):
 
 
 def test_full_disk_and_read_only_workspace_are_one_line_and_resume(small_tmpfs, tmp_path):
-    """A run that fills the disk and a run on a read-only workspace: exit 1, one line naming the workspace
-    and the cause; readers keep working; once space is back the run resumes to the tables of a run that
+    """A run and an ingest that fill the disk, a run on a read-only workspace: exit 1, one line naming the
+    workspace and the cause; readers keep working; once space is back the run resumes to the tables of a run that
     never failed (nothing half-written was marked done)."""
     import os
 
@@ -665,6 +665,10 @@ def test_full_disk_and_read_only_workspace_are_one_line_and_resume(small_tmpfs, 
     with filler.open("wb") as f:  # leave 64 kB: the run's first table writes fill it
         f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - (64 << 10)))
     _one_line_error(_cli("run", "-w", ws, *args), f"cannot write the workspace {ws}", "no space left on the device")
+    big = write_jsonl(tmp_path / "big.jsonl", [{"video_id": f"e{i}", "segments": _tree(f"e{i}"), "title": "t" * 50_000}
+                                               for i in range(20)])
+    _one_line_error(_cli("ingest", big, "-f", "jsonl", "-w", mnt / "ws2"), "cannot write the workspace",
+                    "no space left on the device")
     filler.unlink()
     remount("ro")
     try:
