@@ -393,7 +393,8 @@ class Workspace:
 
     # -- read -----------------------------------------------------------------------
     def video_ids(self) -> list[str]:
-        return self.store.read("videos", columns=["video_id"]).column("video_id").to_pylist()
+        """Every video id, in table order (the id column streamed: the rows carry megabyte texts)."""
+        return [v for rb in self.store.iter_batches("videos", columns=["video_id"]) for v in rb.column(0).to_pylist()]
 
     def table(self, name: str) -> pa.Table:
         return self.store.read(name)

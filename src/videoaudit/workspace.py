@@ -143,10 +143,9 @@ class Store:
         if where:
             clauses.append(f"({where})")
         t = self.table(name)
-        if not clauses and not columns:
-            return t.to_arrow()
-        if not clauses:  # only those columns decoded (the ids of megabyte-text rows are bytes, not MB)
-            return t.search().select(list(columns)).limit(None).to_arrow().select(list(columns))
+        if not clauses:
+            out = t.to_arrow()
+            return out.select(list(columns)) if columns else out
         q = t.search().where(" AND ".join(clauses)).limit(None)
         if columns:
             q = q.select(list(columns))
