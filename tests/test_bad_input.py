@@ -621,3 +621,87 @@ def test_exports_of_megabyte_texts_stay_whole_under_a_memory_ceiling(tmp_path):
     assert sorted(len(t) for t in col if t not in (None, "N/A")) == sorted(len(t) for t in texts)
     release = list(iter_release(tmp_path / "out.action100m"))
     assert len(release) == 2 and len(release[0]["metadata"]["title"]) == chars - chars % 5
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 16 MB tmpfs mounted at tmp_path/disk (Linux, root with CAP_SYS_ADMIN), unmounted afterwards."""
+    import os
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("a small tmpfs needs root on Linux (mount -t tmpfs); benchmarks/kill_resume.py says the same")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if res.returncode:
+        pytest.skip(f"mount -t tmpfs was refused here: {res.stderr.strip()}")
+
+    def remount(opts: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,{opts}", str(mnt)], check=True, capture_output=True)
+
+    yield mnt, remount
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_full_disk_and_read_only_workspace_are_one_line_and_resume(small_tmpfs, tmp_path):
+    """A run and an ingest that fill the disk, a run on a read-only workspace: exit 1, one line naming the
+    workspace and the cause; readers keep working; once space is back the run resumes to the tables of a run that
+    never failed (nothing half-written was marked done)."""
+    import os
+
+    mnt, remount = small_tmpfs
+    src = write_jsonl(tmp_path / "in.jsonl", [{"video_id": f"d{i}", "segments": _tree(f"d{i}"),
+                                               "transcript": [{"start": 1, "text": "we chop and stir"}]}
+                                              for i in range(4)])
+    args = ("--text", "hashing", "--visual", "none", "--grounding", "none", "--transcript", "none", "--map", "pca")
+    ref, ws = tmp_path / "ref", mnt / "ws"
+    for w in (ref, ws):
+        _cli("ingest", src, "-f", "jsonl", "-w", w, code=0)
+    _cli("run", "-w", ref, *args, code=0)
+    filler = mnt / "filler"
+    st = os.statvfs(mnt)
+    with filler.open("wb") as f:  # leave 64 kB: the run's first table writes fill it
+        f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - (64 << 10)))
+    _one_line_error(_cli("run", "-w", ws, *args), f"cannot write the workspace {ws}", "no space left on the device")
+    big = write_jsonl(tmp_path / "big.jsonl", [{"video_id": f"e{i}", "segments": _tree(f"e{i}"), "title": "t" * 50_000}
+                                               for i in range(20)])
+    _one_line_error(_cli("ingest", big, "-f", "jsonl", "-w", mnt / "ws2"), "cannot write the workspace",
+                    "no space left on the device")
+    filler.unlink()
+    remount("ro")
+    try:
+        _one_line_error(_cli("run", "-w", ws, *args), f"cannot write the workspace {ws}", "read-only")
+        assert re.search(r"ingest\s*│\s*4\s*│", _cli("status", "-w", ws, code=0).stdout)  # readers go on
+    finally:
+        remount("rw")
+    _cli("run", "-w", ws, *args, code=0)
+    from videoaudit.api import Workspace
+
+    def rows(w, name):
+        cols = [c for c in Workspace(w).store.read(name).column_names if c not in ("finished_at", "at")]
+        return sorted(map(str, Workspace(w).store.read(name).select(cols).to_pylist()))
+
+    for name in ("segments", "signals", "confidence", "video_confidence"):
+        assert rows(ws, name) == rows(ref, name), name
+
+
+def test_a_cascade_whose_every_model_call_fails_is_visible(tmp_path):
+    """Every second-opinion call fails (a malformed base_url, no media): exit 1 naming the stages, the
+    causes printed, and the failed calls counted as failed: neither spent nor avoided."""
+    from videoaudit.api import Workspace
+    from videoaudit.opinions.cascade import load
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"video_id": f"c{i}", "segments": _tree(f"c{i}")} for i in range(3)])
+    ws = tmp_path / "ws"
+    _cli("ingest", src, "-f", "jsonl", "-w", ws, code=0)
+    res = _cli("run", "-w", ws, "--text", "hashing", "--visual", "none", "--grounding", "none", "--transcript",
+               "none", "--map", "pca", "--second-opinion", "openai", "--second-opt", "base_url=htp:/bad",
+               "--budget", "1")
+    assert res.exit_code == 1 and "failed for every video it ran on" in res.stderr, res.output
+    assert "distinct causes" in res.stdout and "FAILED" in res.stdout, res.stdout
+    c = load(ws)
+    assert c["model_calls"] == 0 and c["model_calls_failed"] > 0
+    assert c["model_calls_avoided"] == c["model_calls_full"] - c["model_calls_failed"]
+    assert Workspace(ws).store.read("progress", where="status = 'error'").num_rows >= c["model_calls_failed"]

@@ -284,6 +284,45 @@ def test_export_then_reexport_in_place(rich_ws):
 
 
 @pytest.mark.slow
+def test_export_reads_lens_vectors_per_batch_of_videos(rich_ws, monkeypatch):
+    """The lens numbers and vectors are read per batch of the export's videos (batches of 2 here), never
+    the whole embeddings table (it holds every segment's vector too); the fields and brain runs are those
+    of the whole-dataset export (test above)."""
+    from test_export_stream import ReadSpy, wrap_reads
+
+    import videoaudit.fiftyone.export as E
+
+    ws, vids = rich_ws["ws"], rich_ws["vids"]
+    spy = ReadSpy()
+    monkeypatch.setattr(E, "EXPORT_BATCH", 2)
+    name = _uniq("export-batched")
+
+
+    wrap_reads(monkeypatch, spy)
+    E.export_fiftyone(ws, name)
+    try:
+        vec_reads = [r for r in spy.reads if r[0].startswith("embeddings_") and "vector" in r[1]]
+        assert vec_reads and max(r[2] for r in vec_reads) <= 2, vec_reads  # one batch's video vectors
+        lens_reads = [r for r in spy.reads if r[0] in ("lens_videos", "cross_lens") and set(r[1]) - {
+            "lens", "video_id", "zero_shot_label", "lens_a", "lens_b", "_pos"}]
+        assert lens_reads and max(r[2] for r in lens_reads) <= 2 * 2, lens_reads  # 2 videos x 2 lenses
+        ds = fo.load_dataset(name)
+        stored = {r["video_id"]: r["vector"] for r in ws.table("embeddings_visual").to_pylist()
+                  if r["segment_id"] is None}
+        for vid, vec in zip(ds.values("va_video_id"), ds.values("va_visual_embedding")):
+            assert np.allclose(vec, stored[vid])
+        viz = ds.load_brain_results("va_visual_viz")
+        maps = {r["video_id"]: (r["map_x"], r["map_y"]) for r in ws.table("lens_videos").to_pylist()
+                if r["lens"] == "visual"}
+        vid_of = dict(zip(ds.values("id"), ds.values("va_video_id")))
+        assert [tuple(p) for p in viz.current_points.tolist()] == [maps[vid_of[s]] for s in viz.current_sample_ids]
+        assert ds.count("va_cross_lens_agreement") == len(vids)
+        assert set(ds.list_brain_runs()) >= {"va_visual_viz", "va_visual_sim", "va_grounding_viz", "va_grounding_sim"}
+    finally:
+        fo.delete_dataset(name)
+
+
+@pytest.mark.slow
 def test_cli_round_trip_and_ingest_of_an_exported_dataset(voxel51, tmp_path):
     """CLI: ingest a Voxel51 dataset, export the workspace into it (same samples), ingest it again."""
     from videoaudit.cli import app

@@ -344,7 +344,9 @@ class Workspace:
 
     # -- read -----------------------------------------------------------------------
     def video_ids(self) -> list[str]:
-        return self.store.read("videos", columns=["video_id"]).column("video_id").to_pylist()
+        """Every video id, in table order: the id column alone (the rows carry the texts), read with
+        LanceDB's query (pylance's runtime, which a first scan loads, costs ~60 MB of its own)."""
+        return self.store.ids("videos")
 
     def table(self, name: str) -> pa.Table:
         return self.store.read(name)
@@ -383,14 +385,28 @@ class Workspace:
     def review_queue(self, limit: int | None = None, explore: bool = True) -> pa.Table:
         """Audited segments to look at next: lowest confidence first, one place in five for a
         segment at the map's decision boundary (``explore``; review/queue.py says why), decided
-        ones last. ``queued_for`` says why each row is where it is."""
-        from .review.queue import KEY_COLUMNS, queue_order
+        ones last; ``queued_for`` says why each row is where it is. Only the sort keys are read
+        to order it (``explore=False`` with ``limit``: the best ``limit`` kept, a batch at a time),
+        then the rows asked for."""
+        from .export import stream
+        from .review.queue import DECIDED, KEY_COLUMNS, LOWEST, REVIEWED, queue_order
 
-        t = self.store.read("confidence")
-        order, why = queue_order(t.select([c for c in KEY_COLUMNS if c in t.column_names]), explore=explore)
+        ds = stream.dataset(self.store, "confidence")
+        if ds is None:
+            return self.store.read("confidence").append_column("queued_for", pa.array([], pa.string()))
+        if not explore and limit is not None:  # already in order: the reason follows the tier
+            t = ds.take(stream.queue_head(ds, max(0, int(limit))).tolist())
+            why = [REVIEWED if tier in DECIDED else LOWEST for tier in t.column("tier").to_pylist()]
+            return t.append_column("queued_for", pa.array(why, pa.string()))
+        parts = list(stream.scan(ds, [c for c in KEY_COLUMNS if c in ds.schema.names]))
+        keys = pa.concat_tables(parts) if parts else None
+        if keys is None or not keys.num_rows:
+            return ds.take([]).append_column("queued_for", pa.array([], pa.string()))
+        order, why = queue_order(keys.drop_columns([stream.POS]), explore=explore)
         if limit is not None:
-            order, why = order[:limit], why[:limit]
-        return t.take(order).append_column("queued_for", pa.array(why.tolist(), pa.string()))
+            order, why = order[:max(0, int(limit))], why[:max(0, int(limit))]
+        pos = keys.column(stream.POS).to_numpy()[order]
+        return ds.take(pos.tolist()).append_column("queued_for", pa.array(why.tolist(), pa.string()))
 
     def errors(self) -> pa.Table:
         return self.store.read("errors")

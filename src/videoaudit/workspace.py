@@ -152,6 +152,13 @@ class Store:
         out = q.to_arrow()
         return out.select(list(columns)) if columns else out.select(self.schema(name).names)
 
+    @_guarded
+    def ids(self, name: str, column: str = "video_id") -> list[str]:
+        """One column of every row, in table order, the other columns never decoded."""
+        if name not in self.names():
+            return []
+        return self.table(name).search().select([column]).limit(None).to_arrow().column(column).to_pylist()
+
     def iter_batches(self, name: str, columns: Sequence[str] | None = None, batch_size: int = 65536):
         """Stream a whole table without holding it in memory."""
         if name not in self.names():

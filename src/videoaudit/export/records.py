@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -52,7 +51,7 @@ def record_chunks(ws, apply_reviews: bool = False, min_tier: str = "review") -> 
     if ds is None:
         return
     schema = record_schema(ws)
-    positions = stream.queue_positions(ds, min_tier, filter_tiers=min_tier != "review" or apply_reviews)
+    positions = stream.queue_order(ds, min_tier, filter_tiers=min_tier != "review" or apply_reviews)
     decided = reviewed.decisions(ws) if apply_reviews else {}
 
     def fetch(part) -> pa.Table:
@@ -96,13 +95,15 @@ def signal_names(ws, apply_reviews: bool = False, min_tier: str = "review") -> l
 
 
 def record_chunks_signals(ws, apply_reviews: bool, min_tier: str) -> Iterator[pa.Table]:
-    """Only the ``signals`` column of the exported rows, in chunks (cheap: no texts)."""
+    """Only the ``signals`` column of the exported rows, in storage order and chunks (cheap: no texts,
+    no sort: the names are a set)."""
     reviewed.check_min_tier(min_tier)
     ds = stream.dataset(ws.store, "confidence")
     if ds is None:
         return
-    positions = np.sort(stream.queue_positions(ds, min_tier, filter_tiers=min_tier != "review" or apply_reviews))
-    yield from stream.take_chunks(ds, positions, ["signals"])
+    tiers = stream.kept_tiers(min_tier) if min_tier != "review" or apply_reviews else None
+    for t in stream.scan(ds, ["signals"], tiers, batch_rows=stream.MAX_ROWS):
+        yield t.select(["signals"])
 
 
 def _signal_dicts(t: pa.Table) -> list[dict]:

@@ -21,7 +21,6 @@ and fields, attributes and samples the user added are left as they are.
 
 from __future__ import annotations
 
-import functools
 import gc
 import math
 import re
@@ -38,7 +37,7 @@ try:  # bson comes with FiftyOne (pymongo); without it, export_fiftyone's requir
 except ImportError:  # pragma: no cover - exercised by test_fiftyone_support
     ObjectId = None
 
-from ..schema import LENSES, NA
+from ..schema import NA
 from ..signal_values import parse_signals
 from . import require
 from .ingest import TRANSCRIPT_FIELD, parse_fields, video_ids_of
@@ -120,16 +119,26 @@ class _Export:
     apply_reviews: bool
     decided: dict = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
+    pending: dict[str, list] = field(default_factory=dict)  # field -> views of all-None batches (put)
 
     def put(self, view, name: str, values, owned_field: bool = True, key_field: str | None = None,
             raw: bool = False) -> None:
-        """Write ``values`` (one per sample of ``view``, in order) to field ``name``."""
+        """Write ``values`` (one per sample of ``view``, in order) to field ``name``.
+
+        A batch whose values are all None cannot declare a new field (FiftyOne infers the type
+        from a value): it is written once a later batch has declared it, as the whole-dataset
+        write would have been."""
         if raw:  # BSON dicts built here, schema declared beforehand (_declare_detections)
             view.set_values(name, values, expand_schema=False, validate=False)
         elif key_field:
             self.ds.set_values(name, values, key_field=key_field)
+        elif not self.ds.has_field(name) and all(v is None for v in values):
+            self.pending.setdefault(name, []).append(view)
+            return
         else:
             view.set_values(name, values)
+            for earlier in self.pending.pop(name, []):
+                earlier.set_values(name, [None] * len(earlier))
         self.written.append(name)
         if owned_field:
             self.owned.add(name)
@@ -156,8 +165,8 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
     ``apply_reviews``: a fixed text becomes the detection's label (the original kept in
     ``va_original``), a detection decided wrong gets ``va_removed`` and the tag ``va:removed``
     (nothing in the dataset is deleted) and the view ``va-corrected`` leaves them out.
-    Written batch by batch of videos (``EXPORT_BATCH``); only the per-video numbers of the lenses
-    and their vectors (the brain runs need them all at once) are read for every video together.
+    Written batch by batch of videos (``EXPORT_BATCH``), the lens numbers and vectors too
+    (brain.py); the brain runs come last, over every video with a vector.
     """
     fo = require()
     t0 = time.perf_counter()
@@ -176,6 +185,9 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
     vids = _video_ids(ws)
     sample_ids, n_added = _add_samples(run, vids)
     plan = _plan(run)
+    from .brain import export_brain_runs, export_lens_batch, plan_lenses
+
+    lenses = plan_lenses(ws.store, vids, vectors=brain)
     n_dets = n_points = n_nominal = 0
     for i in range(0, len(vids), EXPORT_BATCH):
         part, sids = vids[i:i + EXPORT_BATCH], sample_ids[i:i + EXPORT_BATCH]
@@ -188,11 +200,10 @@ def export_fiftyone(ws, dataset: str, fields=None, convention: str = "action100m
             _export_transcript(run, view, part, timing)
         n_points += _export_opinions(run, plan, view, part, sids, timing)
         _export_video_audit(run, plan, view, part)
+        export_lens_batch(run, lenses, view, part, sids)
     for name in plan.annotations:
         _declare_attributes(ds, name)
-    view = ds.select(sample_ids, ordered=True)
-    lens_by = _export_lens_fields(run, view, vids)
-    brain_keys = _export_brain(run, view, vids, lens_by) if brain else []
+    brain_keys = export_brain_runs(ds, ds.select(sample_ids, ordered=True), lenses) if brain else []
     saved = _save_views(run, views)
     info.update({"workspace": str(Path(ws.path).resolve()), "fingerprint": workspace_fingerprint(ws),
                  "owned_fields": sorted(run.owned), "fields": fmap, "convention": convention,
@@ -384,49 +395,6 @@ def _export_video_audit(run: _Export, plan: _Plan, view, part: list[str]) -> Non
         vid_verdict = {r["video_id"]: r for r in store.read("verdicts", part).to_pylist() if not r["segment_id"]}
         run.put(view, "va_verdict", [(vid_verdict.get(v) or {}).get("verdict") for v in part])
         run.put(view, "va_verdict_reason", [(vid_verdict.get(v) or {}).get("reason") for v in part])
-
-
-def _export_lens_fields(run: _Export, view, vids: list[str]) -> dict[str, dict[str, dict]]:
-    """Per lens and video: uniqueness, representativeness, near duplicates, zero-shot class; the
-    cross-lens agreement. Numbers only, one row per video and lens: read for all videos at once."""
-    fo, put = run.fo, functools.partial(run.put, view)
-    lens_by: dict[str, dict[str, dict]] = {}
-    for r in run.ws.store.read("lens_videos").to_pylist():
-        lens_by.setdefault(r["lens"], {})[r["video_id"]] = r
-    for lens, rows in sorted(lens_by.items()):
-        p = f"va_{slug(lens)}"
-        put(f"{p}_uniqueness", [_f((rows.get(v) or {}).get("uniqueness")) for v in vids])
-        put(f"{p}_uniqueness_pct", [_f((rows.get(v) or {}).get("uniqueness_pct")) for v in vids])
-        put(f"{p}_representativeness", [_f((rows.get(v) or {}).get("representativeness")) for v in vids])
-        put(f"{p}_near_duplicates", [(rows.get(v) or {}).get("near_duplicates") for v in vids])
-        if any((rows.get(v) or {}).get("zero_shot_label") for v in vids):
-            put(f"{p}_zero_shot", [fo.Classification(label=r["zero_shot_label"], confidence=_f(r["zero_shot_prob"]))
-                                   if r and r.get("zero_shot_label") else None
-                                   for r in (rows.get(v) for v in vids)])
-    cross = run.ws.store.read("cross_lens")
-    if cross.num_rows:
-        pairs: dict[tuple, dict[str, float]] = {}
-        for r in cross.to_pylist():
-            pairs.setdefault((r["lens_a"], r["lens_b"]), {})[r["video_id"]] = r["jaccard"]
-        for (a, b), m in sorted(pairs.items()):
-            put(f"va_agreement_{slug(a)}_{slug(b)}", [_f(m.get(v)) for v in vids])
-        put("va_cross_lens_agreement", [
-            (float(np.mean(x)) if (x := [m[v] for m in pairs.values() if _f(m.get(v)) is not None]) else None)
-            for v in vids])
-    return lens_by
-
-
-def _export_brain(run: _Export, view, vids: list[str], lens_by: dict) -> list[str]:
-    """Each lens's vectors and its visualization and similarity brain runs (brain.py)."""
-    from .brain import export_lens
-
-    keys: list[str] = []
-    for lens in LENSES:
-        emb = run.ws.store.read(f"embeddings_{lens}")
-        if emb.num_rows:
-            keys += export_lens(run.ds, view, vids, lens, emb, lens_by.get(lens, {}),
-                                functools.partial(run.put, view))
-    return keys
 
 
 def _save_views(run: _Export, views: bool) -> list[str]:

@@ -195,8 +195,10 @@ def run_cascade(ws, second_opinion: str, budget: float = 0.25, grounding: str | 
         grounding_backend=src.ground.name if src.ground else None, videos=n, videos_with_confidence=with_conf,
         second_tasks=list(src.s_tasks), grounding_tasks=list(src.g_tasks),
         second_videos=len(selected), grounding_videos=len(disagree),
-        model_calls=spent, model_calls_failed=failed_calls, model_calls_full=full, model_calls_avoided=full - spent,
-        saved_share=round((full - spent) / full, 4) if full else 0.0,
+        # a failed call was asked for: neither spent nor avoided
+        model_calls=spent, model_calls_failed=failed_calls, model_calls_full=full,
+        model_calls_avoided=full - spent - failed_calls,
+        saved_share=round((full - spent - failed_calls) / full, 4) if full else 0.0,
         failed={k: len(r.failed) for k, r in runs.items()}, calls_this_run={k: r.calls for k, r in runs.items()},
         disagreement_cosine=round(threshold, 4), verdicts=counts, weights=weights, selected=selected,
         reports=reports, runs=runs)
