@@ -134,14 +134,26 @@ def test_segment_without_opinion_has_null_semantic_signal(audited6):
 
 
 def test_review_queue_sorted(audited6):
+    from videoaudit.review.queue import EXPLORE, EXPLORE_EVERY, LOWEST
+
     ws = audited6.ws
-    q = ws.review_queue()
+    q = ws.review_queue(explore=False)
     conf = q.column("confidence").to_pylist()
     assert conf == sorted(conf)
     assert q.num_rows == ws.confidence_map().num_rows
     assert set(_keys(q, "video_id", "segment_id")) == set(_keys(ws.confidence_map(), "video_id", "segment_id"))
-    top = ws.review_queue(limit=5)
+    top = ws.review_queue(limit=5, explore=False)
     assert top.num_rows == 5 and top.column("confidence").to_pylist() == conf[:5]
+    # the work list: the same rows; every fifth place the undecided segment nearest 0.5, the rest in order
+    work = ws.review_queue()
+    why = work.column("queued_for").to_pylist()
+    assert set(_keys(work, "video_id", "segment_id")) == set(_keys(q, "video_id", "segment_id"))
+    assert all(w == EXPLORE for w in why[EXPLORE_EVERY - 1::EXPLORE_EVERY])
+    plain = [c for c, w in zip(work.column("confidence").to_pylist(), why) if w == LOWEST]
+    assert plain == sorted(plain) and plain[0] == conf[0]
+    picked = [abs(c - 0.5) for c, w in zip(work.column("confidence").to_pylist(), why) if w == EXPLORE]
+    assert picked == sorted(picked) and picked[0] == min(abs(c - 0.5) for c in conf)
+    assert ws.review_queue(limit=7).to_pylist() == work.slice(0, 7).to_pylist()
 
 
 # ----------------------------------------------------------------------------- exports
