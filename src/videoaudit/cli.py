@@ -271,50 +271,56 @@ def _check_engine(engine: str, ray_address: str | None) -> None:
             raise typer.Exit(1)
 
 
+# run's options with long help texts (module level, so the command reads as its parameters)
+TEXT_OPT = typer.Option(None, "--text", help="Sentence embedder of the signals: minilm (default, offline), "
+                        "minilm-static (distilled: ~40x faster, less accurate on real text), minilm-int8, hashing, "
+                        "or any sentence-transformers model id/path.")
+GROUNDING_OPT = typer.Option(None, help="The grounding model. As a lens: motion (default), molmo2 or none. With "
+                             "--second-opinion it is also the third opinion run where annotation and second "
+                             "opinion disagree (people, molmo2, openai).")
+ENTAILMENT_OPT = typer.Option(None, "--entailment", help="NLI CrossEncoder (local path or hub id) that refines the "
+                              "claim verdicts sentence by sentence; off by default (no weights offline). Another "
+                              "model redoes the signals.")
+SECOND_OPINION_OPT = typer.Option(None, "--second-opinion", help="Cascade: opinion backend for the least-confident "
+                                  "videos (openai, qwen3-vl, replay, ...), or 'imported' = the opinions already "
+                                  "imported (offline).")
+VISUAL_OPT = typer.Option(None, "--visual-opt", help="Visual lens backend option KEY=VALUE (repeatable), e.g. "
+                          "model=/models/Qwen3-VL-Embedding-2B or device=cuda. Recorded; another model replaces the "
+                          "lens's vectors.")
+GROUNDING_LENS_OPT = typer.Option(None, "--grounding-lens-opt", help="Grounding lens backend option KEY=VALUE "
+                                  "(repeatable), e.g. model=allenai/Molmo2-8B.")
+LEARN_OPT = typer.Option(True, "--learn/--no-learn", help="Refit the fusion from the stored review decisions (when "
+                         "there are enough) and re-tier every segment.")
+ENGINE_OPT = typer.Option("local", "--engine", help="local (one process) or ray (Ray Data, the optional "
+                          "extra ray; docs/scale.md).")
+RAY_ADDRESS_OPT = typer.Option(None, "--ray-address", help="With --engine ray: join a running cluster, auto or "
+                               "HOST:PORT (default: start a local one).")
+
+
 @app.command()
 def run(workspace: Path = WS,
-        text_model: Optional[str] = typer.Option(None, "--text", help="Sentence embedder of the signals: "
-                                                 "minilm (default, offline), minilm-static (distilled: "
-                                                 "~40x faster, less accurate on real text), minilm-int8, hashing, or "
-                                                 "any sentence-transformers model id/path."),
+        text_model: Optional[str] = TEXT_OPT,
         device: Optional[str] = typer.Option(None, help=DEVICE_HELP),
         redo: bool = typer.Option(False, help="Recompute stages for every video, even finished ones."),
         visual: str = typer.Option("appearance", help="Visual lens backend (appearance, qwen3-vl-embedding, or none)."),
-        grounding: Optional[str] = typer.Option(None, help="The grounding model. As a lens: motion (default), molmo2 "
-                                                           "or none. With --second-opinion it is also the third "
-                                                           "opinion run where annotation and second opinion disagree "
-                                                           "(people, molmo2, openai)."),
+        grounding: Optional[str] = GROUNDING_OPT,
         transcript: str = typer.Option("minilm", help="Transcript lens text model (minilm, any "
                                                       "sentence-transformers id/path, or none)."),
         map_method: str = typer.Option("umap", "--map", help="2-D lens maps: umap | pca | tsne."),
-        entailment: Optional[str] = typer.Option(None, "--entailment", help="NLI CrossEncoder (local path or hub "
-                                                 "id) that refines the claim verdicts sentence by sentence; off "
-                                                 "by default (no weights offline). Another model redoes the signals."),
-        second_opinion: Optional[str] = typer.Option(None, "--second-opinion",
-                                                     help="Cascade: opinion backend for the least-confident videos "
-                                                          "(openai, qwen3-vl, replay, ...), or 'imported' = the "
-                                                          "opinions already imported (offline)."),
+        entailment: Optional[str] = ENTAILMENT_OPT,
+        second_opinion: Optional[str] = SECOND_OPINION_OPT,
         budget: float = typer.Option(0.25, help="Cascade: share of videos the second opinion may see."),
         second_opt: Optional[list[str]] = typer.Option(None, "--second-opt", help=OPT_HELP),
         grounding_opt: Optional[list[str]] = typer.Option(None, "--grounding-opt", help="Cascade: option of the "
                                                           "grounding OPINION backend, KEY=VALUE (repeatable)."),
-        visual_opt: Optional[list[str]] = typer.Option(None, "--visual-opt", help="Visual lens backend option "
-                                                       "KEY=VALUE (repeatable), e.g. model=/models/Qwen3-VL-"
-                                                       "Embedding-2B or device=cuda. Recorded; another model "
-                                                       "replaces the lens's vectors."),
-        grounding_lens_opt: Optional[list[str]] = typer.Option(None, "--grounding-lens-opt",
-                                                               help="Grounding lens backend option KEY=VALUE "
-                                                                    "(repeatable), e.g. model=allenai/Molmo2-8B."),
+        visual_opt: Optional[list[str]] = VISUAL_OPT,
+        grounding_lens_opt: Optional[list[str]] = GROUNDING_LENS_OPT,
         second_source: Optional[str] = typer.Option(None, help="Source name for the second opinion's rows."),
         query: str = typer.Option("the person performing the main action", help="What grounding points at."),
         wait: bool = WAIT,
-        learn: bool = typer.Option(True, "--learn/--no-learn", help="Refit the fusion from the stored review "
-                                   "decisions (when there are enough) and re-tier every segment."),
-        engine: str = typer.Option("local", "--engine", help="local (one process) or ray (Ray Data: "
-                                   "pip install videoaudit[ray]; docs/scale.md)."),
-        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: join a "
-                                                  "running cluster, auto or HOST:PORT (default: start a "
-                                                  "local one).")):
+        learn: bool = LEARN_OPT,
+        engine: str = ENGINE_OPT,
+        ray_address: Optional[str] = RAY_ADDRESS_OPT):
     """Compute every stage the workspace's inputs allow (offline by default), resuming finished work."""
     if map_method not in ("umap", "pca", "tsne"):
         raise typer.BadParameter(f"unknown map {map_method!r}; one of umap, pca, tsne", param_hint="'--map'")
@@ -340,6 +346,10 @@ def run(workspace: Path = WS,
         except (ValueError, KeyError) as exc:
             console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1)
+    _print_run(ws, workspace, reports, model_runs)
+
+
+def _print_run(ws, workspace: Path, reports: dict, model_runs: dict) -> None:
     for name, r in reports.items():
         console.print(f"{name}: {r.done} done, {r.skipped} already finished, {len(r.failed)} failed")
     if ws.last_learning:
