@@ -350,6 +350,7 @@ def test_unreadable_sources_are_one_line(tmp_path):
     garbage = tmp_path / "garbage.parquet"
     garbage.write_bytes(b"PAR1 this is not parquet at all" * 10)
     _one_line_error(_cli("ingest", garbage, "-w", tmp_path / "ws"), garbage, "not a readable parquet file")
+    assert not (tmp_path / "ws").exists()  # the workspace it would have created is not left behind
     bad_json = tmp_path / "one.json"
     bad_json.write_text('{"video_uid": ', encoding="utf-8")
     _one_line_error(_cli("ingest", bad_json, "-w", tmp_path / "ws"), bad_json, "not readable JSON")

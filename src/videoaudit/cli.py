@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Optional
@@ -99,6 +101,21 @@ def _ws(path: Path, **kw):
     return Workspace(path, progress=True, **kw)
 
 
+@contextlib.contextmanager
+def _new_workspace_undone_on_failure(path: Path):
+    """An ingest that fails before writing anything (an unreadable file) leaves no workspace behind
+    that it created itself: only its manifest and lock would be there. Nothing else is touched."""
+    from .lock import FILE
+
+    fresh = not path.exists()
+    try:
+        yield
+    except BaseException:
+        if fresh and path.is_dir() and set(os.listdir(path)) <= {"manifest.json", FILE}:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
 def _reader(path: Path, **kw):
     """A workspace opened to read: a mistyped path is an error, never a new empty workspace."""
     return _ws(path, create=False, **kw)
@@ -177,11 +194,13 @@ def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyO
         except FormatError as e:
             console.print(f"error: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
-        s = _ws(workspace, wait=wait).ingest(Path(source), format=format, media=media, clip=clip, force=force)
+        with _new_workspace_undone_on_failure(Path(workspace)):
+            s = _ws(workspace, wait=wait).ingest(Path(source), format=format, media=media, clip=clip, force=force)
     else:
-        s = _fiftyone_guard(lambda: _ws(workspace, wait=wait).ingest(source, format=format, media=media, clip=clip,
-                                                          force=force, fields=fields, convention=frames,
-                                                          id_field=id_field))
+        with _new_workspace_undone_on_failure(Path(workspace)):
+            s = _fiftyone_guard(lambda: _ws(workspace, wait=wait).ingest(
+                source, format=format, media=media, clip=clip, force=force, fields=fields, convention=frames,
+                id_field=id_field))
     console.print(f"ingested {s.videos} videos, {s.segments} segments; skipped {s.skipped} already present; "
                   f"rejected {len(s.rejected)}; warnings {s.warnings} (format {s.format})")
     for msg in s.rejected[:20]:
