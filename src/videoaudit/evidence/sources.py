@@ -11,6 +11,8 @@ is talk rather than sight, can support a claim but not refute it).
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -48,15 +50,16 @@ class Source:
     text: str
     field: str  # how its text is read: an annotation field for tree sources, else the source name
 
-    @property
+    # cached: the matcher asks these once per (claim, source) pair, about a million times a video
+    @functools.cached_property
     def kind(self) -> str:
         return "opinion" if self.name.startswith("opinion:") else self.name
 
-    @property
+    @functools.cached_property
     def independent(self) -> bool:
         return KINDS[self.kind].independent
 
-    @property
+    @functools.cached_property
     def can_contradict(self) -> bool:
         return KINDS[self.kind].can_contradict
 
