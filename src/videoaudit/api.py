@@ -391,11 +391,12 @@ class Workspace:
         from .export import stream
         from .review.queue import DECIDED, KEY_COLUMNS, LOWEST, REVIEWED, queue_order
 
+        limit = None if limit is None else max(0, int(limit))
         ds = stream.dataset(self.store, "confidence")
         if ds is None:
             return self.store.read("confidence").append_column("queued_for", pa.array([], pa.string()))
         if not explore and limit is not None:  # already in order: the reason follows the tier
-            t = ds.take(stream.queue_head(ds, max(0, int(limit))).tolist())
+            t = ds.take(stream.queue_head(ds, limit).tolist())
             why = [REVIEWED if tier in DECIDED else LOWEST for tier in t.column("tier").to_pylist()]
             return t.append_column("queued_for", pa.array(why, pa.string()))
         parts = list(stream.scan(ds, [c for c in KEY_COLUMNS if c in ds.schema.names]))
@@ -404,7 +405,7 @@ class Workspace:
             return ds.take([]).append_column("queued_for", pa.array([], pa.string()))
         order, why = queue_order(keys.drop_columns([stream.POS]), explore=explore)
         if limit is not None:
-            order, why = order[:max(0, int(limit))], why[:max(0, int(limit))]
+            order, why = order[:limit], why[:limit]
         pos = keys.column(stream.POS).to_numpy()[order]
         return ds.take(pos.tolist()).append_column("queued_for", pa.array(why.tolist(), pa.string()))
 

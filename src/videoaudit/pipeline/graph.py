@@ -61,16 +61,19 @@ def invalidate(store, stage: str, video_ids: Sequence[str] | None = None, includ
         store.forget(per_video, list(video_ids))
 
 
-def sync_stage_config(store, stage: str, config: dict) -> bool:
+def sync_stage_config(store, stage: str, config: dict, default: dict | None = None) -> bool:
     """Record the configuration ``stage`` runs with; when it differs from the recorded one, the
-    stage and everything downstream are stale for every video. Returns whether it changed."""
+    stage and everything downstream are stale for every video. Returns whether it changed.
+
+    ``default``: the configuration a workspace that never recorded one ran with (a stage that
+    gained a setting): running with it changes nothing and records nothing."""
     from ..manifest import read_manifest, write_manifest
 
     data = read_manifest(store.root)
     stages = data.setdefault("stages", {})
     if stage not in stages and stage == "lens_signals" and "lens_signals_legacy" in data:
         stages[stage] = data.pop("lens_signals_legacy")  # a workspace from before the manifest
-    if stages.get(stage) == config:
+    if stages.get(stage, default) == config:
         return False
     invalidate(store, stage, None, include_self=True)
     stages[stage] = config

@@ -112,14 +112,11 @@ def _transcript(ws, cfg: RunConfig, ids, reports, bar) -> StageReport | None:
 def _signals(ws, cfg: RunConfig, ids, reports, bar) -> StageReport:
     """The entailment model is the stage's configuration: another one redoes every video's
     signals. A workspace that never named one records nothing (its ledger stays valid)."""
-    from ..manifest import read_manifest
     from ..signals.stage import signals_stage
     from .graph import sync_stage_config
 
     entailment = None if cfg.entailment in OFF else cfg.entailment
-    recorded = read_manifest(ws.store.root).get("stages", {}).get("signals")
-    if (recorded or {"entailment": None}) != {"entailment": entailment}:
-        sync_stage_config(ws.store, "signals", {"entailment": entailment})
+    sync_stage_config(ws.store, "signals", {"entailment": entailment}, default={"entailment": None})
     stage = signals_stage(ws.text_model, ws.device, ws.path, entailment=entailment)
     with bar("signals" + (f" (entailment {entailment})" if entailment else ""), len(ids)) as adv:
         return ws.engine.run(stage, ids, adv, redo=cfg.redo)

@@ -9,7 +9,8 @@ the fusion and moves only where the decisions disagree with it. How far it may m
 by cross-validation on the decisions, "not at all" included: decisions taken from the queue's
 top are few and unrepresentative, and a correction fitted to them must predict held-out
 decisions better than the fusion before it is used. The fitted model gives every undecided
-segment a new confidence ``1 - P(wrong)`` and tier; decided segments keep the human verdict (tier ``reviewed-ok`` / ``reviewed-wrong``).
+segment a new confidence ``1 - P(wrong)`` and tier; decided segments keep the human verdict
+(tier ``reviewed-ok`` / ``reviewed-wrong``).
 
 :func:`fit_from_labels` is the one learning entry point, small so that another fit (the
 evidence library's ``confidence.fit(labels)``) can replace it.
@@ -96,8 +97,7 @@ def _logistic(x: np.ndarray, offset: np.ndarray, y: np.ndarray, strength: float)
         grad[1:] += theta[1:] * penalty
         return np.sum(w * (np.logaddexp(0, z) - y * z)) + 0.5 * np.sum(theta[1:] ** 2) * penalty, grad
 
-    theta = minimize(loss, np.zeros(1 + x.shape[1]), jac=True, method="L-BFGS-B").x
-    return theta
+    return minimize(loss, np.zeros(1 + x.shape[1]), jac=True, method="L-BFGS-B").x
 
 
 def _cv_log_loss(x: np.ndarray, offset: np.ndarray, y: np.ndarray) -> dict[float, tuple[float, float]]:

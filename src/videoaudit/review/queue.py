@@ -66,6 +66,7 @@ def queue_order(keys: pa.Table, explore: bool = True) -> tuple[np.ndarray, np.nd
     if not len(slots):
         return order, np.where(decided[order], REVIEWED, LOWEST).astype(object)
     near = np.where(open_, np.abs(np.nan_to_num(conf) - BOUNDARY), np.inf)
+    # the same order with the distance to the boundary in place of the confidence (ties as usual)
     picks = _sort(keys.select([c for c in keys.column_names if c != "confidence"]).append_column(
         "confidence", pa.array(near)))[:len(slots)]
     rest = order[~np.isin(order, picks)]
