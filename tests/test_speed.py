@@ -176,3 +176,26 @@ def test_text_cache_embeds_each_text_once_and_survives_a_new_process(tmp_path):
     assert np.array_equal(fresh.embed(texts), first) and fresh_inner.asked == []
     assert text_key("a", "b") != text_key("ab", "") and len(text_key("m", "t")) == 32
     assert c.embed([]).shape == (0, c.dim)
+
+
+def test_text_vectors_do_not_depend_on_what_shares_their_batch():
+    """The local and Ray engines batch different texts together; each vector must be the text's own."""
+    from videoaudit.models import get
+    from videoaudit.models.text import padded_length
+
+    emb = get("text", "minilm")
+    rng = np.random.default_rng(0)
+    words = "a man woman whisks beats eggs bowl kitchen slowly then pours batter into pan while talking".split()
+    texts = [" ".join(rng.choice(words, size=int(n))) for n in rng.integers(2, 60, size=40)]
+    texts.append("word " * 400)  # truncated at the model's cap
+    alone = np.stack([emb.embed([t])[0] for t in texts])
+    together = emb.embed(texts)
+    order = rng.permutation(len(texts))
+    shuffled = np.empty_like(together)
+    shuffled[order] = emb.embed([texts[i] for i in order])
+    assert np.array_equal(alone, together) and np.array_equal(together, shuffled)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    # the padding changes the vector by float noise only, not its meaning
+    plain = emb.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(plain - together).max() < 1e-5
+    assert [padded_length(n, 128) for n in (1, 8, 9, 127, 500)] == [8, 8, 16, 128, 128]
