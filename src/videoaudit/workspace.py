@@ -143,10 +143,11 @@ class Store:
         if where:
             clauses.append(f"({where})")
         t = self.table(name)
-        if not clauses:
-            out = t.to_arrow()
-            return out.select(list(columns)) if columns else out
-        q = t.search().where(" AND ".join(clauses)).limit(None)
+        if not clauses and not columns:
+            return t.to_arrow()
+        q = t.search().limit(None)  # the columns not asked for are never decoded
+        if clauses:
+            q = q.where(" AND ".join(clauses))
         if columns:
             q = q.select(list(columns))
         out = q.to_arrow()

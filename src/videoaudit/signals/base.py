@@ -38,6 +38,24 @@ def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.clip(np.einsum("ij,ij->i", a, b), 0.0, 1.0)
 
 
+#: decimals a similarity keeps before anything is ranked on it (``similarities``)
+RANK_DECIMALS = 6
+
+
+def similarities(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T`` in float64, rounded to ``RANK_DECIMALS``: what every argmax and top-k among
+    cosines ranks on.
+
+    A float32 product's last bits depend on the matrix shape and on where a column sits (one
+    query batch or another, the local process or a Ray worker): two identical look-alike
+    vectors came out 0.9339415 and 0.9339412 in one product, so they swapped places between
+    the local and the Ray engine, and rounding float32 values still split them (0.933942 vs
+    0.933941). In float64 the noise is ~1e-16, so rounded to 1e-6 they tie exactly and the same
+    one wins in every run; 1e-6 is far below any difference a signal means.
+    """
+    return np.round(np.asarray(a, np.float64) @ np.asarray(b, np.float64).T, RANK_DECIMALS)
+
+
 def masked(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
     out = np.full(len(values), np.nan)
     out[ok] = values[ok]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import RULE, Signal, SignalSpec, cosine_rows, describe, masked
+from .base import RULE, Signal, SignalSpec, cosine_rows, describe, masked, similarities
 from .context import VideoView, _norm_rows
 from .registry import register
 from .text_quality import quality
@@ -98,7 +98,7 @@ def _duplicates(view: VideoView) -> Signal:
     expl: list[str | None] = [None] * n
     if ok.sum() >= 2:
         d = view.vec["summary_detailed"]
-        sim = d @ d.T
+        sim = similarities(d, d)
         for i in np.flatnonzero(ok):
             others = np.flatnonzero(ok & view.disjoint[i])
             if not len(others):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Signal, SignalSpec, cosine_rows, describe, masked
+from .base import Signal, SignalSpec, cosine_rows, describe, masked, similarities
 from .context import VideoView, content_words
 from .registry import register
 
@@ -100,7 +100,7 @@ def _contrastive(view: VideoView) -> Signal:
     vals = np.full(n, np.nan)
     expl: list[str | None] = [None] * n
     if ok.sum() >= 3:
-        sim = ann @ cap.T  # sim[i, j]: text of i vs evidence of j
+        sim = similarities(ann, cap)  # sim[i, j]: text of i vs evidence of j
         diag = np.diag(sim)
         for i in np.flatnonzero(ok):
             others = np.flatnonzero(ok & view.disjoint[i])

@@ -32,10 +32,13 @@ from typing import Sequence
 
 import numpy as np
 
+from .base import Signal, SignalSpec, similarities
+from .registry import register
+
 DEFAULT_K = 5
 VERSION = 2  # bump when the definition changes: stored results are then redone
 CANDIDATES = 8  # per neighbour wanted, how many nearest items are searched for distinct videos
-CHUNK = 2048  # query rows per matrix product (bounds the (chunk, n_pool) similarity block)
+CHUNK = 1024  # query rows per matrix product (bounds the (chunk, n_pool) float64 similarity block)
 
 
 def _norm_rows(m: np.ndarray) -> np.ndarray:
@@ -67,7 +70,7 @@ def knn_other_groups(query: np.ndarray, pool: np.ndarray, query_groups: Sequence
     pg = np.fromiter((codes.setdefault(g, len(codes)) for g in pool_groups), np.int64, count=npool)
     nc = min(npool, kk * CANDIDATES) if one_per_group else kk
     for a in range(0, nq, CHUNK):
-        s = q[a:a + CHUNK] @ p.T
+        s = similarities(q[a:a + CHUNK], p)
         s[qg[a:a + CHUNK, None] == pg[None, :]] = -np.inf
         part = np.argpartition(-s, nc - 1, axis=1)[:, :nc] if nc < npool else np.tile(np.arange(npool), (len(s), 1))
         ps = np.take_along_axis(s, part, axis=1)
@@ -158,10 +161,6 @@ def explain(result: NeighbourResult, i: int, pool_labels: Sequence[str], pool_te
     rel = "annotated like" if v >= 0.5 else "annotated unlike"
     return (f"{rel} its {len(nb)} nearest {lens} look-alikes in other videos (cosine {v:.2f}); "
             f"closest {', '.join(parts)} says \"{said}\"")
-
-
-from .base import Signal, SignalSpec  # noqa: E402  (the spec below; the functions above are pure)
-from .registry import register  # noqa: E402
 
 
 @register

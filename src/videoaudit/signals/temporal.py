@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Signal, SignalSpec, describe
+from .base import Signal, SignalSpec, describe, similarities
 from .context import VideoView, overlap_matrix
 from .registry import register
 
@@ -107,7 +107,7 @@ def video_temporal_metrics(view: VideoView) -> list[tuple[str, float | None, str
         idx = np.flatnonzero((seg.level.to_numpy() == level) & view.audited & view.has["annotation"])
         if not len(idx):
             continue
-        text = view.event_vec @ view.vec["annotation"][idx].T  # events x segments
+        text = similarities(view.event_vec, view.vec["annotation"][idx])  # events x segments
         top = idx[np.argmax(text, axis=1)]
         ious = paired_tiou(es, ee, seg.start.to_numpy(float)[top], seg.end.to_numpy(float)[top])
         miou = float(np.mean(ious))
