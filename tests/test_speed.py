@@ -56,6 +56,26 @@ def test_status_reads_without_lancedb_or_models(tmp_path):
     assert st == ws.store.status() | {k: v for k, v in st.items() if k not in ("tables", "stages", "errors")}
 
 
+def test_status_after_a_write_opens_no_table_until_the_next_write(tmp_path):
+    from videoaudit import Workspace
+    from videoaudit.status import SNAPSHOT, _read_tables, table_status
+
+    ws = Workspace(tmp_path / "ws", text_model="hashing")
+    with ws.writing():
+        ws.store.mark("ingest", ["v1", "v2"])
+    assert (tmp_path / "ws" / SNAPSHOT).exists()  # left by the writer as it let go
+    code = ("import sys, runpy\n"
+            f"sys.argv = ['videoaudit', 'status', '-w', {str(tmp_path / 'ws')!r}]\n"
+            "try:\n    runpy.run_module('videoaudit.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n")
+    assert not _modules_after(code) & {"lance", "lancedb", "pandas", "torch"}
+    assert table_status(ws.path) == _read_tables(ws.path)
+    # a write nobody remembered (another tool, a killed run) adds a version file: the tables are read again
+    ws.store.mark("signals", ["v1"])
+    assert table_status(ws.path)["stages"] == {"ingest": {"ok": 2}, "signals": {"ok": 1}}
+    (tmp_path / "ws" / SNAPSHOT).write_text("not json")  # a damaged snapshot is only a cache
+    assert table_status(ws.path) == _read_tables(ws.path)
+
+
 # -- device ---------------------------------------------------------------------------------
 @pytest.fixture
 def fake_gpu(monkeypatch):

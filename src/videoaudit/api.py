@@ -106,7 +106,13 @@ class Workspace:
                 raise (storage_error(self.path, exc) or exc) from exc
             yield
         finally:
-            lock.release()
+            try:
+                if lock.outermost():
+                    from .status import remember
+
+                    remember(self.path)  # the next `videoaudit status` reads it without pylance
+            finally:
+                lock.release()
 
     # -- ingest ---------------------------------------------------------------------
     @_writes

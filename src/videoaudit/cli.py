@@ -176,7 +176,7 @@ def ingest(source: str = typer.Argument(..., help="Annotations file, or a FiftyO
     from .ingest import FORMATS
     from .ingest.detect import FormatError, check_format, detect_format
 
-    from .workspace import check_not_a_file
+    from .root import check_not_a_file
 
     if format is not None:
         _check_format(format, FORMATS)
@@ -540,7 +540,7 @@ def zero_shot(classes: Optional[list[str]] = typer.Argument(None, help="Class na
 def status(workspace: Path = WS):
     """What the workspace holds and which stages finished for how many videos."""
     from .status import workspace_status
-    from .workspace import open_root
+    from .root import open_root
 
     open_root(Path(workspace), create=False)  # a missing or foreign workspace is one line, never created
     st = workspace_status(workspace)

@@ -193,6 +193,12 @@ class WriterLock:
                 raise WorkspaceLocked(self.root, holder, hint + (" (waited)" if wait else ""))
             time.sleep(poll)
 
+    def outermost(self) -> bool:
+        """Is this the process's only hold, the one whose release lets go of the workspace?"""
+        with _mutex:
+            entry = _held.get(self.root.resolve())
+        return entry is not None and entry[1] == 1
+
     def release(self) -> None:
         key = self.root.resolve()
         with _mutex:

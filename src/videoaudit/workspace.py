@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema as S
+from .root import open_root
 
 
 #: LanceDB cache bounds per workspace (the lenses search by exact scan: no ANN index to keep warm)
@@ -295,35 +296,6 @@ def drop_uncommitted(path: Path) -> None:
 
     if path.exists() and not committed(path):
         shutil.rmtree(path, ignore_errors=True)
-
-
-def check_not_a_file(root: Path) -> None:
-    from .errors import WorkspaceError
-
-    if root.exists() and not root.is_dir():
-        raise WorkspaceError(f"workspace path {root} is a file, not a directory: give a folder (new or existing)")
-
-
-def open_root(root: Path, create: bool) -> None:
-    """Check (and with ``create`` make) the workspace directory; one-line WorkspaceError otherwise."""
-    from .errors import WorkspaceError, WorkspaceMissing
-    from .manifest import ManifestError, check_format
-
-    check_not_a_file(root)
-    if not root.exists():
-        if not create:
-            raise WorkspaceMissing(f"no workspace at {root}: run videoaudit ingest first (or check the path)")
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise WorkspaceError(f"cannot create the workspace {root}: {exc.strerror or exc}") from None
-    elif not create and not any(root.glob("*.lance")) and not (root / "manifest.json").exists():
-        raise WorkspaceMissing(f"{root} is not a videoaudit workspace (no tables, no manifest.json): "
-                               "run videoaudit ingest first (or check the path)")
-    try:
-        check_format(root)
-    except ManifestError as exc:
-        raise WorkspaceError(str(exc)) from None
 
 
 def open_checked(store: "Store", name: str):
