@@ -350,9 +350,8 @@ class Workspace:
 
     # -- read -----------------------------------------------------------------------
     def video_ids(self) -> list[str]:
-        """Every video id, in table order: the id column alone (the rows carry the texts), read with
-        LanceDB's query (pylance's runtime, which a first scan loads, costs ~60 MB of its own)."""
-        return self.store.ids("videos")
+        """Every video id, in table order: the id column alone (the rows carry the texts)."""
+        return self.store.read("videos", columns=["video_id"]).column("video_id").to_pylist()
 
     def table(self, name: str) -> pa.Table:
         return self.store.read(name)
